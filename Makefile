@@ -1,0 +1,63 @@
+# Partner Assistant. The two commands a newcomer needs: `make run` and `make test`.
+# Every step below is incremental: with nothing changed, `make run` installs nothing,
+# rebuilds nothing and retrains nothing.
+
+SHELL := /bin/bash
+APP_PY := .venv/bin/python
+RASA := .venv-rasa/bin/rasa
+
+# The Rasa model is named after a hash of everything training reads, so it is
+# retrained exactly when data/, domain.yml, config.yml or our components change.
+TRAIN_INPUTS := $(sort domain.yml config.yml $(shell find data rasa_addons -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null))
+TRAIN_HASH := $(shell cat $(TRAIN_INPUTS) | sha256sum | cut -c1-12)
+MODEL := models/partner-assistant-$(TRAIN_HASH).tar.gz
+
+.PHONY: run test setup index train lint typecheck unit validate core-test bench clean lock
+
+run: setup index $(MODEL)  ## set up what is missing, then start everything
+	@$(APP_PY) scripts/launch.py --model $(MODEL)
+
+test: setup index $(MODEL) lint typecheck validate core-test  ## the whole test suite
+	$(APP_PY) -m pytest
+	@echo "all checks passed"
+
+setup: .venv/.installed .venv-rasa/.installed
+
+.venv/.installed: requirements/app.lock.txt scripts/setup-env.sh
+	scripts/setup-env.sh app
+
+.venv-rasa/.installed: requirements/rasa.lock.txt scripts/setup-env.sh
+	scripts/setup-env.sh rasa
+
+index: .venv/.installed  ## embed the catalogue (a no-op when the sources are unchanged)
+	$(APP_PY) -m knowledge.build
+
+train: $(MODEL)
+
+$(MODEL): | .venv-rasa/.installed index
+	@echo "==> training the Rasa model (inputs changed: $(TRAIN_HASH))"
+	$(RASA) train --fixed-model-name partner-assistant-$(TRAIN_HASH) --out models
+	@find models -name 'partner-assistant-*.tar.gz' ! -name 'partner-assistant-$(TRAIN_HASH).tar.gz' -delete
+
+lint: .venv/.installed
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck: .venv/.installed
+	.venv/bin/mypy bot actions knowledge partners scripts
+
+validate: .venv-rasa/.installed
+	$(RASA) data validate --fail-on-warnings
+
+core-test: $(MODEL)  ## end-to-end test stories, failing on any prediction error
+	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors --out results
+
+bench: setup index $(MODEL)  ## benchmarks (not part of the tests); figures go to docs/benchmarks.md
+	$(APP_PY) scripts/bench_knowledge.py
+
+lock:  ## re-resolve the pinned versions from requirements/*.in
+	.venv/bin/pip install -r requirements/app.in && .venv/bin/pip freeze | sed 's/+cpu//' > requirements/app.lock.txt
+	.venv-rasa/bin/pip install -r requirements/rasa.in && .venv-rasa/bin/pip freeze > requirements/rasa.lock.txt
+
+clean:
+	rm -rf var models results .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,40 @@
+"""The app process: action webhook, program and partner API, and the web page."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from bot.routers import actions, health
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Load what every request needs once, before the first request."""
+    settings = get_settings()
+    app.state.settings = settings
+    app.state.action_executor = actions.build_executor()
+    logger.info("app ready")
+    yield
+
+
+def create_app() -> FastAPI:
+    """Build the FastAPI application with every router mounted."""
+    app = FastAPI(
+        title="Partner Assistant",
+        version="0.1.0",
+        summary="Program knowledge, partner status and course recommendations.",
+        lifespan=lifespan,
+    )
+    app.include_router(health.router)
+    app.include_router(actions.router)
+    return app
+
+
+app = create_app()

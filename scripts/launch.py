@@ -1,0 +1,149 @@
+"""Start the Rasa server and the app process, wait until both answer, and supervise them.
+
+``make run`` calls this after setting up the environments, building the index and
+training the model. Ctrl-C (or SIGTERM) stops every process it started; if one process
+dies, the other is stopped too and the launcher exits non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRETS_FILE = ROOT / "var" / "secrets.env"
+GENERATED_SECRETS = ("PA_JWT_SECRET", "PA_RASA_TOKEN")
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                key, value = line.split("=", 1)
+                values[key.strip()] = value.strip().strip('"')
+    return values
+
+
+def child_environment() -> dict[str, str]:
+    """Return the environment for both processes: os.environ, then .env, then local secrets.
+
+    Secrets missing from the environment and ``.env`` are generated once into
+    ``var/secrets.env`` (mode 0600), so restarts keep tokens and sessions valid.
+    """
+    env = dict(os.environ)
+    for key, value in _read_env_file(ROOT / ".env").items():
+        env.setdefault(key, value)
+    stored = _read_env_file(SECRETS_FILE)
+    missing = [key for key in GENERATED_SECRETS if not env.get(key) and not stored.get(key)]
+    if missing:
+        SECRETS_FILE.parent.mkdir(parents=True, exist_ok=True)
+        stored.update({key: secrets.token_urlsafe(32) for key in missing})
+        SECRETS_FILE.write_text("".join(f"{k}={v}\n" for k, v in stored.items()))
+        SECRETS_FILE.chmod(0o600)
+        print(f"==> generated {', '.join(missing)} into {SECRETS_FILE.relative_to(ROOT)}")
+    for key, value in stored.items():
+        if not env.get(key):
+            env[key] = value
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def _wait_for(url: str, name: str, processes: list[subprocess.Popen[bytes]], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    dots = 0
+    while time.monotonic() < deadline:
+        for process in processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name}: a process exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    print(f"\n==> {name} ready at {url}", flush=True)
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        dots += 1
+        if dots % 5 == 0:
+            print(".", end="", flush=True)
+        time.sleep(0.5)
+    raise RuntimeError(f"{name} did not answer at {url} within {timeout:.0f} s")
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start both servers and block until interrupted or one of them dies."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", required=True, help="trained Rasa model (.tar.gz)")
+    parser.add_argument("--app-port", type=int, default=8000)
+    parser.add_argument("--rasa-port", type=int, default=5005)
+    parser.add_argument("--timeout", type=float, default=240, help="seconds to wait per server")
+    args = parser.parse_args(argv)
+
+    env = child_environment()
+    env["PA_PORT"] = str(args.app_port)
+    env["PA_RASA_URL"] = f"http://127.0.0.1:{args.rasa_port}"
+    (ROOT / "var").mkdir(exist_ok=True)
+    app_cmd = [
+        str(ROOT / ".venv" / "bin" / "python"), "-m", "uvicorn", "bot.main:app",
+        "--host", "127.0.0.1", "--port", str(args.app_port), "--log-level", "warning",
+    ]  # fmt: skip
+    rasa_cmd = [
+        str(ROOT / ".venv-rasa" / "bin" / "rasa"), "run",
+        "--model", args.model, "--interface", "127.0.0.1", "--port", str(args.rasa_port),
+        "--enable-api", "--auth-token", env["PA_RASA_TOKEN"],
+    ]  # fmt: skip
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def _terminate(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        print("==> starting the app (actions, API, web page)", flush=True)
+        processes.append(subprocess.Popen(app_cmd, cwd=ROOT, env=env, start_new_session=True))
+        print("==> starting Rasa (loading the model takes a few seconds)", flush=True)
+        processes.append(subprocess.Popen(rasa_cmd, cwd=ROOT, env=env, start_new_session=True))
+        _wait_for(f"http://127.0.0.1:{args.app_port}/health", "app", processes, args.timeout)
+        _wait_for(f"http://127.0.0.1:{args.rasa_port}/", "Rasa", processes, args.timeout)
+        print(
+            f"\nPartner Assistant is running: open http://127.0.0.1:{args.app_port}/"
+            "\nPress Ctrl-C to stop.",
+            flush=True,
+        )
+        while all(process.poll() is None for process in processes):
+            time.sleep(0.5)
+        print("error: a server stopped unexpectedly; stopping the other", file=sys.stderr)
+        return 1
+    except RuntimeError as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\n==> stopping", flush=True)
+        return 0
+    finally:
+        _stop(processes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
