@@ -58,7 +58,9 @@ def child_environment() -> dict[str, str]:
     return env
 
 
-def _wait_for(url: str, name: str, processes: list[subprocess.Popen[bytes]], timeout: float) -> None:
+def _wait_for(
+    url: str, name: str, processes: list[subprocess.Popen[bytes]], timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
     dots = 0
     while time.monotonic() < deadline:
@@ -91,12 +93,31 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
+def app_command(port: int) -> list[str]:
+    """Command line of one app process (uvicorn serving ``bot.main:app``)."""
+    return [
+        str(ROOT / ".venv" / "bin" / "python"), "-m", "uvicorn", "bot.main:app",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+    ]  # fmt: skip
+
+
+def rasa_command(model: str, port: int, token: str, endpoints: str = "endpoints.yml") -> list[str]:
+    """Command line of one Rasa server with the REST, Socket.IO and Slack channels."""
+    return [
+        str(ROOT / ".venv-rasa" / "bin" / "rasa"), "run",
+        "--model", model, "--endpoints", endpoints, "--credentials", "credentials.yml",
+        "--interface", "127.0.0.1", "--port", str(port),
+        "--enable-api", "--auth-token", token,
+    ]  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start both servers and block until interrupted or one of them dies."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", required=True, help="trained Rasa model (.tar.gz)")
     parser.add_argument("--app-port", type=int, default=8000)
     parser.add_argument("--rasa-port", type=int, default=5005)
+    parser.add_argument("--endpoints", default="endpoints.yml", help="Rasa endpoints file")
     parser.add_argument("--timeout", type=float, default=240, help="seconds to wait per server")
     args = parser.parse_args(argv)
 
@@ -104,15 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     env["PA_PORT"] = str(args.app_port)
     env["PA_RASA_URL"] = f"http://127.0.0.1:{args.rasa_port}"
     (ROOT / "var").mkdir(exist_ok=True)
-    app_cmd = [
-        str(ROOT / ".venv" / "bin" / "python"), "-m", "uvicorn", "bot.main:app",
-        "--host", "127.0.0.1", "--port", str(args.app_port), "--log-level", "warning",
-    ]  # fmt: skip
-    rasa_cmd = [
-        str(ROOT / ".venv-rasa" / "bin" / "rasa"), "run",
-        "--model", args.model, "--interface", "127.0.0.1", "--port", str(args.rasa_port),
-        "--enable-api", "--auth-token", env["PA_RASA_TOKEN"],
-    ]  # fmt: skip
+    app_cmd = app_command(args.app_port)
+    rasa_cmd = rasa_command(args.model, args.rasa_port, env["PA_RASA_TOKEN"], args.endpoints)
     processes: list[subprocess.Popen[bytes]] = []
 
     def _terminate(signum: int, _frame: object) -> None:

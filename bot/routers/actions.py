@@ -12,18 +12,22 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import (
     ActionExecutionRejection,
     ActionMissingDomainException,
     ActionNotFoundException,
 )
-from rasa_sdk.executor import ActionExecutor
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["actions"])
 
 ACTIONS_PACKAGE = "actions"
+ACTION_FAILED_MESSAGE = (
+    "Sorry, something went wrong on our side while answering that. "
+    "Please try again in a moment; the team has been notified."
+)
 
 
 def build_executor() -> ActionExecutor:
@@ -48,7 +52,7 @@ async def webhook(request: Request) -> JSONResponse:
     if not isinstance(action_call, dict):
         return JSONResponse({"error": "Invalid body request"}, status_code=400)
     try:
-        result = await _executor(request).run(action_call)  # type: ignore[arg-type]
+        result = await _executor(request).run(action_call)
     except ActionExecutionRejection as exc:
         return JSONResponse({"error": exc.message, "action_name": exc.action_name}, 400)
     except ActionNotFoundException as exc:
@@ -56,6 +60,11 @@ async def webhook(request: Request) -> JSONResponse:
         return JSONResponse({"error": exc.message, "action_name": exc.action_name}, 404)
     except ActionMissingDomainException as exc:
         return JSONResponse({"error": exc.message, "action_name": exc.action_name}, 449)
+    except Exception:
+        # An action that fails must not leave the partner with silence: log the
+        # traceback here and answer with an apology Rasa relays to the channel.
+        logger.exception("action %s failed", action_call.get("next_action"))
+        return JSONResponse({"events": [], "responses": [{"text": ACTION_FAILED_MESSAGE}]})
     return JSONResponse(result.model_dump() if result else None)
 
 
