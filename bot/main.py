@@ -8,7 +8,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from bot.routers import actions, health
+from bot.routers import (
+    actions,
+    auth,
+    chat,
+    handoff,
+    health,
+    knowledge,
+    linking,
+    partners,
+    sessions,
+    web,
+)
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -20,6 +31,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     app.state.settings = settings
     app.state.action_executor = actions.build_executor()
+    partners.startup(settings)  # needs PA_JWT_SECRET; migrates and seeds the partner store
+    knowledge.warm_up()
     logger.info("app ready")
     yield
 
@@ -34,6 +47,15 @@ def create_app() -> FastAPI:
     )
     app.include_router(health.router)
     app.include_router(actions.router)
+    app.include_router(auth.router)
+    app.include_router(partners.router)
+    app.include_router(knowledge.router)
+    app.include_router(sessions.router)
+    app.include_router(chat.router)
+    app.include_router(linking.router)
+    app.include_router(handoff.router)
+    app.include_router(web.router)
+    web.mount_static(app)
     return app
 
 

@@ -24,13 +24,18 @@ class Settings(BaseSettings):
     port: int = 8000
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = Field(default="", description="Token for Rasa's HTTP API (--auth-token).")
+    public_url: str = Field(
+        default="", description="Base URL of the web page in links sent to chat users."
+    )
 
     # Files.
     var_dir: Path = ROOT / "var"
     index_dir: Path = ROOT / "var" / "index"
 
     # Partner store and identity.
-    database_url: str = Field(default="", description="SQLAlchemy URL; empty means var/partners.db.")
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means var/partners.db."
+    )
     seed_sample_data: bool = True
     jwt_secret: str = Field(default="", description="HMAC key for access tokens; required.")
     jwt_ttl_minutes: int = 60

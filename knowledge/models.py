@@ -68,7 +68,9 @@ class Course(_Strict):
 class TierRequirements(_Strict):
     """What a partner needs to hold a tier (each tier includes the lower ones)."""
 
-    competencies: int = Field(ge=0, description="Competencies earned, client satisfaction included.")
+    competencies: int = Field(
+        ge=0, description="Competencies earned, client satisfaction included."
+    )
     client_satisfaction_competency: bool
     min_satisfaction_score: float | None = Field(default=None, ge=0, le=10)
     revenue: bool = Field(description="Whether the country's revenue threshold applies.")
@@ -110,9 +112,13 @@ class TransitionWindow(_Strict):
 class ProgramRules(_Strict):
     """Contents of ``tiers.yaml``."""
 
-    client_satisfaction_competency: str = Field(description="Id of the client-satisfaction competency.")
+    client_satisfaction_competency: str = Field(
+        description="Id of the client-satisfaction competency."
+    )
     transition: TransitionWindow
-    voucher_per_certification: int = Field(ge=0, description="Vouchers earned per certification passed.")
+    voucher_per_certification: int = Field(
+        ge=0, description="Vouchers earned per certification passed."
+    )
     tiers: list[Tier] = Field(min_length=4, max_length=4)
     countries: list[Country] = Field(min_length=10)
 

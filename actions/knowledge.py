@@ -1,0 +1,158 @@
+"""Knowledge actions: grounded answers, follow-ups and course lists.
+
+Thin glue between Rasa and ``knowledge.answers``/``knowledge.followups``: read the
+user's text, Rasa's entities (as hints) and the slots, get an ``Answer``, send its
+text with suggestion buttons, and remember what it was about in ``last_doc_id``,
+``last_doc_kind`` and ``competency``/``course``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from knowledge.answers import Answer, AnswerContext, answer_question
+from knowledge.followups import answer_followup, list_courses
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = (
+    "Sorry, I can't look that up right now: the program knowledge base is unavailable. "
+    "Please try again in a few minutes."
+)
+ASK_SOMETHING = (
+    'What would you like to know? For example: "what does the Security competency require?"'
+)
+
+
+def latest_entities(tracker: Tracker, label: str) -> str | None:
+    """Return the first value Rasa's NLU extracted for an entity label, if any."""
+    entities: list[dict[str, Any]] = tracker.latest_message.get("entities") or []
+    values = [entity.get("value") for entity in entities if entity.get("entity") == label]
+    return next((str(value) for value in values if value), None)
+
+
+def question_text(tracker: Tracker) -> str:
+    """Return the user's question; a button payload (``/intent{...}``) becomes a question."""
+    text = str(tracker.latest_message.get("text") or "").strip()
+    if not text.startswith("/"):
+        return text
+    competency = latest_entities(tracker, "competency")
+    course = latest_entities(tracker, "course")
+    if course:
+        return f"Tell me about the course {course}"
+    if competency:
+        return f"What does the {competency} competency require?"
+    return ""
+
+
+def context_of(tracker: Tracker) -> AnswerContext:
+    """Collect what the conversation knows: Rasa's entities first, then the slots."""
+    entities: list[dict[str, Any]] = tracker.latest_message.get("entities") or []
+    hints = tuple(
+        str(entity["value"])
+        for entity in entities
+        if entity.get("entity") in ("competency", "course") and entity.get("value")
+    )
+    return AnswerContext(
+        last_doc_id=tracker.get_slot("last_doc_id"),
+        competency=latest_entities(tracker, "competency") or tracker.get_slot("competency"),
+        course=latest_entities(tracker, "course") or tracker.get_slot("course"),
+        hints=hints,
+    )
+
+
+def suggestion_payload(doc_id: str, title: str) -> str:
+    """Return the message a suggestion button sends: a question about that document."""
+    if doc_id.startswith("C-"):
+        return f"What does the {title} competency require?"
+    if doc_id.startswith("U-"):
+        return f"Tell me about the course {doc_id} {title}"
+    return f"Tell me about {title}"
+
+
+def send(dispatcher: CollectingDispatcher, answer: Answer) -> list[EventType]:
+    """Send an answer (buttons for suggestions) and return the slot events it implies."""
+    buttons = [
+        {"title": title, "payload": suggestion_payload(doc_id, title)}
+        for doc_id, title in answer.suggestions
+    ]
+    dispatcher.utter_message(text=answer.text, buttons=buttons or None)
+    if answer.doc is None:
+        return []
+    events: list[EventType] = [
+        SlotSet("last_doc_id", answer.doc.id),
+        SlotSet("last_doc_kind", answer.doc.kind),
+    ]
+    if answer.doc.kind in ("competency", "course"):
+        events.append(SlotSet(answer.doc.kind, answer.doc.id))
+    return events
+
+
+class KnowledgeAction(Action, ABC):
+    """Runs an answer function off the event loop and turns failures into apologies."""
+
+    action_name = ""
+
+    def name(self) -> str:
+        """Return the action's name in the domain."""
+        return self.action_name
+
+    @abstractmethod
+    def answer(self, text: str, context: AnswerContext) -> Answer:
+        """Compute the answer (runs in a worker thread)."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Answer the latest user message."""
+        text = question_text(tracker)
+        context = context_of(tracker)
+        if not text and not (context.last_doc_id or context.competency or context.course):
+            dispatcher.utter_message(text=ASK_SOMETHING)
+            return []
+        try:
+            # Search and entity matching take milliseconds but are CPU work: keep
+            # them off the event loop that serves the other requests.
+            answer = await asyncio.to_thread(self.answer, text, context)
+        except Exception:  # any failure of index, model or catalogue: apologise, log
+            logger.exception("%s failed for %r", self.action_name, text)
+            dispatcher.utter_message(text=UNAVAILABLE)
+            return []
+        return send(dispatcher, answer)
+
+
+class ActionAnswerQuestion(KnowledgeAction):
+    """``action_answer_question``: a grounded answer from the best matching document."""
+
+    action_name = "action_answer_question"
+
+    def answer(self, text: str, context: AnswerContext) -> Answer:
+        """Answer a program question."""
+        return answer_question(text, context)
+
+
+class ActionAnswerFollowup(KnowledgeAction):
+    """``action_answer_followup``: duration, prerequisites, credits... of the last item."""
+
+    action_name = "action_answer_followup"
+
+    def answer(self, text: str, context: AnswerContext) -> Answer:
+        """Answer a follow-up on the last competency or course."""
+        return answer_followup(text, context)
+
+
+class ActionListCourses(KnowledgeAction):
+    """``action_list_courses``: the courses that count toward a competency, with hours."""
+
+    action_name = "action_list_courses"
+
+    def answer(self, text: str, context: AnswerContext) -> Answer:
+        """List the courses counting toward the competency meant."""
+        return list_courses(text, context)

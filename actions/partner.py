@@ -1,0 +1,219 @@
+"""Partner actions: tier status, tier gap, course recommendations and "what if".
+
+Thin glue over ``partners``: verify who asks (``partners.identity``), read that
+partner's record, and reply with text (and a tier-progress card on the web). No
+partner is ever chosen from what a message says: without a verified identity the
+user is asked to sign in (web) or link their Slack account, and sees no data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.linking import link_offer
+from partners import messages
+from partners.context import PartnerContext, default_context
+from partners.identity import verified_identity
+from partners.recommender import recommend
+from partners.snapshot import load_snapshot
+from partners.status import PartnerStatus, status_from_snapshot
+from partners.tiers import PartnerSnapshot, tier_gap
+
+logger = logging.getLogger(__name__)
+
+CARD_CHANNELS = frozenset({"rest", "socketio"})
+NO_GOAL = frozenset({"", "none", "no", "no particular goal"})
+
+
+@dataclass
+class Reply:
+    """What an action sends back."""
+
+    text: str
+    card: dict[str, Any] | None = None
+    events: list[EventType] = dataclasses.field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Request:
+    """The verified caller's record and what the message asked."""
+
+    context: PartnerContext
+    snapshot: PartnerSnapshot
+    status: PartnerStatus
+    tracker: Tracker
+
+
+class PartnerAction(Action, ABC):
+    """Verify the caller, load their record off the event loop, reply or apologise."""
+
+    action_name = ""
+
+    def name(self) -> str:
+        """Return the action's name in the domain."""
+        return self.action_name
+
+    def context(self) -> PartnerContext:
+        """Return the settings, store and catalogue of this process."""
+        return default_context()
+
+    @abstractmethod
+    def reply(self, request: Request) -> Reply:
+        """Compute the reply for a verified partner (runs in a worker thread)."""
+
+    def _answer(self, tracker: Tracker) -> Reply:
+        context = self.context()
+        channel = tracker.get_latest_input_channel()
+        with context.session() as session:
+            identity = verified_identity(
+                tracker, channel, settings=context.settings, session=session
+            )
+            partner_id = identity.partner_id if identity else None
+            snapshot = load_snapshot(session, partner_id, context.today()) if partner_id else None
+            recorded = _recorded_tier(session, partner_id) if snapshot else ""
+        if snapshot is None:
+            # An unlinked Slack user gets a one-time link to the web page straight away.
+            offer = link_offer(tracker, context.settings)
+            return Reply(offer or messages.sign_in_message(channel))
+        status = status_from_snapshot(context.catalogue, snapshot, recorded, context.today())
+        return self.reply(Request(context, snapshot, status, tracker))
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Answer the latest message for the verified partner, or ask them to sign in."""
+        try:
+            reply = await asyncio.to_thread(self._answer, tracker)
+        except Exception:  # store, catalogue or index failing: apologise and log
+            logger.exception("%s failed", self.action_name)
+            dispatcher.utter_message(text=messages.UNAVAILABLE)
+            return []
+        dispatcher.utter_message(text=reply.text)
+        if reply.card and tracker.get_latest_input_channel() in CARD_CHANNELS:
+            dispatcher.utter_message(json_message=reply.card)
+        return reply.events
+
+
+def _recorded_tier(session: Any, partner_id: str | None) -> str:
+    from partners.models import Partner
+
+    partner = session.get(Partner, partner_id) if partner_id else None
+    return partner.tier if partner else ""
+
+
+def _entity(tracker: Tracker, label: str) -> str | None:
+    values = [str(v) for v in tracker.get_latest_entity_values(label) if v]
+    return values[0] if values else None
+
+
+class ActionTierStatus(PartnerAction):
+    """``action_tier_status``: the partner's tier, the next one and what is missing."""
+
+    action_name = "action_tier_status"
+
+    def reply(self, request: Request) -> Reply:
+        """Tier, next tier, missing items, days left."""
+        status = request.status
+        return Reply(messages.status_text(status), messages.progress_card(status))
+
+
+class ActionTierGap(PartnerAction):
+    """``action_tier_gap``: every requirement of the tier asked for (default: the next)."""
+
+    action_name = "action_tier_gap"
+
+    def reply(self, request: Request) -> Reply:
+        """List the requirements of the named (or next) tier, each met or missing."""
+        status, catalogue = request.status, request.context.catalogue
+        named = _entity(request.tracker, "tier") or request.tracker.get_slot("tier")
+        target = catalogue.tier(str(named)) if named else None
+        current = catalogue.tier(status.tier)
+        prefix = ""
+        if target is not None and current is not None and target.rank <= current.rank:
+            prefix = f"You already hold {target.name} (you are {status.tier}). "
+            target = None
+        if target is None:
+            if status.next_tier is None:
+                return Reply(prefix + messages.gap_text(status, status.tier, status.tier))
+            text = messages.gap_text(status, status.next_tier, status.tier)
+            return Reply(prefix + text, messages.progress_card(status))
+        gap = tier_gap(catalogue.rules, request.snapshot, target.name)
+        aimed = dataclasses.replace(status, next_tier=target.name, items=gap.items)
+        text = messages.gap_text(aimed, target.name, status.tier)
+        return Reply(text, messages.progress_card(aimed))
+
+
+class ActionRecommendCourses(PartnerAction):
+    """``action_recommend_courses``: courses that close the gap fastest (slot ``goal``)."""
+
+    action_name = "action_recommend_courses"
+
+    def reply(self, request: Request) -> Reply:
+        """Ranked courses with explanations; the goal slot is cleared for next time."""
+        goal = str(request.tracker.get_slot("goal") or "").strip()
+        if goal.lower() in NO_GOAL:
+            goal = ""
+        result = recommend(request.context.catalogue, request.snapshot, limit=3, goal=goal or None)
+        text = messages.recommendations_text(result, request.status.next_tier)
+        return Reply(text, events=[SlotSet("goal", None)])
+
+
+class ActionWhatIf(PartnerAction):
+    """``action_what_if``: the tier the partner would hold with one more competency."""
+
+    action_name = "action_what_if"
+
+    def reply(self, request: Request) -> Reply:
+        """Recompute the status with the competency added."""
+        catalogue = request.context.catalogue
+        competency_id = _competency_meant(request)
+        if competency_id is None:
+            return Reply(
+                "Which competency do you mean? For example: "
+                '"what if we earned the Security Operations competency?"'
+            )
+        name = catalogue.competency_name(competency_id)
+        if competency_id in request.snapshot.competencies:
+            return Reply(f"You already hold {name}. " + messages.status_text(request.status))
+        changed = dataclasses.replace(
+            request.snapshot, competencies=request.snapshot.competencies | {competency_id}
+        )
+        after = status_from_snapshot(
+            catalogue, changed, request.status.recorded_tier, request.context.today()
+        )
+        return Reply(
+            messages.what_if_text(request.status, after, name), messages.progress_card(after)
+        )
+
+
+def _competency_meant(request: Request) -> str | None:
+    """Find the competency meant: NLU entity, entity recogniser, then names."""
+    catalogue = request.context.catalogue
+    for value in request.tracker.get_latest_entity_values("competency"):
+        found = catalogue.competencies.get(str(value)) or catalogue.find_competency(str(value))
+        if found:
+            return found.id
+    text = str(request.tracker.latest_message.get("text") or "")
+    try:
+        from knowledge.entities import extract_entities
+
+        for match in extract_entities(text):
+            if match.label == "competency" and match.id in catalogue.competencies:
+                return match.id
+    except Exception:  # the recogniser is optional here; fall back to names
+        logger.warning("entity recogniser unavailable; matching competency names", exc_info=True)
+    found = catalogue.find_competency(text)
+    if found:
+        return found.id
+    slot = request.tracker.get_slot("competency")
+    named = catalogue.competencies.get(str(slot)) or catalogue.find_competency(str(slot or ""))
+    return named.id if named else None

@@ -1,0 +1,214 @@
+"""Handoff API: conversations handed over to a person of the program office.
+
+``POST /v1/handoff/tickets`` opens a ticket (anyone; a partner's bearer token binds
+the ticket to that partner, nothing in the body can). Reading and changing tickets
+is for operators (``PA_OPERATOR_TOKEN`` as bearer, or a JWT with the operator role).
+The rules live in ``partners.handoff``, shared with the chat action.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from pydantic import BaseModel, Field
+
+from bot.routers.partners import Caller, Context, caller
+from partners import handoff
+from partners.handoff import Role, TicketStatus
+from partners.identity import Identity
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1/handoff", tags=["human handoff"])
+
+TicketId = Annotated[int, Path(ge=1, examples=[1])]
+
+
+class TranscriptLineIn(BaseModel):
+    """One message of the conversation."""
+
+    role: Role
+    text: str = Field(max_length=handoff.TEXT_LIMIT)
+    timestamp: dt.datetime | None = Field(
+        default=None, description="ISO 8601 or seconds since the epoch."
+    )
+
+
+class TicketIn(BaseModel):
+    """A request for a person. Any ``partner_id`` in the body is ignored."""
+
+    sender_id: str = Field(min_length=1, max_length=handoff.SENDER_LIMIT)
+    channel: str = Field(min_length=1, max_length=handoff.CHANNEL_LIMIT)
+    transcript: list[TranscriptLineIn] = Field(
+        default_factory=list,
+        max_length=500,
+        description=f"Oldest first; the last {handoff.TRANSCRIPT_LIMIT} lines are kept.",
+    )
+
+
+class StatusIn(BaseModel):
+    """A ticket's new status."""
+
+    status: TicketStatus
+
+
+class TranscriptLineOut(BaseModel):
+    """One message of a ticket's conversation."""
+
+    role: str
+    text: str
+    timestamp: dt.datetime | None
+
+
+class TicketSummaryOut(BaseModel):
+    """A ticket in a list."""
+
+    id: int
+    partner_id: str | None
+    sender_id: str
+    channel: str
+    status: str
+    created_at: dt.datetime
+    lines: int
+    last_user_message: str | None
+
+
+class TicketOut(TicketSummaryOut):
+    """A ticket with its conversation."""
+
+    transcript: list[TranscriptLineOut]
+
+
+class TicketPageOut(BaseModel):
+    """One page of tickets, newest first, and how many match in all."""
+
+    items: list[TicketSummaryOut]
+    total: int
+
+
+def optional_caller(request: Request, context: Context) -> Identity | None:
+    """FastAPI dependency: the verified caller, or None when no token is sent.
+
+    Raises:
+        HTTPException: 401 for a token that is sent but not valid (a caller who
+            means to sign in should learn that it failed, not become anonymous).
+
+    """
+    if not request.headers.get("authorization"):
+        return None
+    return caller(request, context)
+
+
+def operator(identity: Caller) -> Identity:
+    """FastAPI dependency: only operators pass.
+
+    Raises:
+        HTTPException: 403 with the reason for a partner's token.
+
+    """
+    if identity.role != "operator":
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "only operators of the program office may read or change handoff tickets",
+        )
+    return identity
+
+
+Operator = Annotated[Identity, Depends(operator)]
+
+
+def _summary(ticket: handoff.Ticket) -> TicketSummaryOut:
+    return TicketSummaryOut(
+        id=ticket.id,
+        partner_id=ticket.partner_id,
+        sender_id=ticket.sender_id,
+        channel=ticket.channel,
+        status=ticket.status,
+        created_at=ticket.created_at,
+        lines=len(ticket.transcript),
+        last_user_message=ticket.last_user_message,
+    )
+
+
+def _full(ticket: handoff.Ticket) -> TicketOut:
+    lines = [TranscriptLineOut(**line.as_dict()) for line in ticket.transcript]
+    return TicketOut(**_summary(ticket).model_dump(), transcript=lines)
+
+
+@router.post("/tickets", status_code=status.HTTP_201_CREATED)
+def create_ticket(
+    body: TicketIn,
+    response: Response,
+    context: Context,
+    identity: Annotated[Identity | None, Depends(optional_caller)],
+) -> TicketOut:
+    """Open a ticket for a conversation (201), or add to its open ticket (200).
+
+    The ticket belongs to the partner of the bearer token, if any; without a token,
+    or with an operator's, it belongs to no partner.
+    """
+    partner_id = identity.partner_id if identity else None
+    lines = [
+        handoff.TranscriptLine(line.role, line.text, line.timestamp) for line in body.transcript
+    ]
+    try:
+        with context.session() as session:
+            ticket = handoff.open_ticket(session, partner_id, body.sender_id, body.channel, lines)
+            session.commit()
+    except handoff.HandoffError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    if ticket.already_open:
+        response.status_code = status.HTTP_200_OK
+    return _full(ticket)
+
+
+@router.get("/tickets")
+def list_tickets(
+    _operator: Operator,
+    context: Context,
+    ticket_status: Annotated[TicketStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> TicketPageOut:
+    """List tickets, newest first, optionally only those with one status."""
+    with context.session() as session:
+        page = handoff.list_tickets(session, ticket_status, limit, offset)
+    return TicketPageOut(items=[_summary(ticket) for ticket in page.items], total=page.total)
+
+
+@router.get("/tickets/{ticket_id}")
+def get_ticket(ticket_id: TicketId, _operator: Operator, context: Context) -> TicketOut:
+    """Return one ticket with its conversation.
+
+    Raises:
+        HTTPException: 404 when there is no such ticket.
+
+    """
+    with context.session() as session:
+        ticket = handoff.get_ticket(session, ticket_id)
+    if ticket is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"there is no handoff ticket {ticket_id}")
+    return _full(ticket)
+
+
+@router.patch("/tickets/{ticket_id}")
+def update_ticket(
+    ticket_id: TicketId, body: StatusIn, operator_: Operator, context: Context
+) -> TicketOut:
+    """Change a ticket's status (``open``, ``assigned``, ``closed``).
+
+    Raises:
+        HTTPException: 404 when there is no such ticket.
+
+    """
+    try:
+        with context.session() as session:
+            ticket = handoff.update_status(session, ticket_id, body.status)
+            session.commit()
+    except handoff.TicketNotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    logger.info("operator %s set ticket #%s to %s", operator_.subject, ticket_id, body.status)
+    return _full(ticket)

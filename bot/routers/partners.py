@@ -1,0 +1,195 @@
+"""Partner API: a partner's status and course recommendations.
+
+``/v1/partners/me/...`` answers for the signed-in partner. ``/v1/partners/{id}/...``
+answers for operators (``PA_OPERATOR_TOKEN`` as bearer, or a JWT with the operator
+role) and for a partner asking about itself; any other partner gets 403.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from pydantic import BaseModel
+
+from bot.settings import Settings, get_settings
+from partners.auth import InvalidTokenError, MissingSecretError, is_operator_token, jwt_secret
+from partners.context import PartnerContext, context_for
+from partners.db import init_db
+from partners.identity import Identity, identity_from_token
+from partners.recommender import MAX_LIMIT, recommend
+from partners.snapshot import load_snapshot
+from partners.status import partner_status
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1/partners", tags=["partners"])
+
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+PartnerId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,16}$", examples=["P-0001"])]
+
+
+def startup(settings: Settings) -> None:
+    """Refuse to start without a signing key, then migrate (and seed) the store."""
+    jwt_secret(settings)
+    init_db(settings)
+
+
+class RecommendationOut(BaseModel):
+    """One recommended course."""
+
+    course_id: str
+    title: str
+    hours: float
+    level: str
+    delivery: str
+    counts_toward: list[str]
+    gap_credits: int
+    voucher_eligible: bool
+    voucher_covered: bool
+    prerequisite_for: str | None
+    goal_match: bool
+    explanation: str
+
+
+class RecommendationsOut(BaseModel):
+    """Recommended courses, in the order to take them."""
+
+    partner_id: str
+    next_tier: str | None
+    goal: str | None
+    items: list[RecommendationOut]
+    targets: list[dict[str, Any]]
+    vouchers_available: int
+    notes: list[str]
+
+
+def partner_context(settings: Annotated[Settings, Depends(get_settings)]) -> PartnerContext:
+    """FastAPI dependency: store, catalogue and settings for partner features."""
+    return context_for(settings)
+
+
+def caller(
+    request: Request, context: Annotated[PartnerContext, Depends(partner_context)]
+) -> Identity:
+    """FastAPI dependency: the verified caller of this request.
+
+    Raises:
+        HTTPException: 401 with the reason for a missing, forged, expired or
+            signed-out token; 503 when the server has no signing key.
+
+    """
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "sign in first: send the access token as 'Authorization: Bearer <token>'",
+            headers=_CHALLENGE,
+        )
+    if is_operator_token(token, context.settings):
+        return Identity(subject="operator", role="operator", channel="api")
+    try:
+        with context.session() as session:
+            return identity_from_token(token, context.settings, session)
+    except InvalidTokenError as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.reason, headers=_CHALLENGE) from exc
+    except MissingSecretError as exc:
+        logger.error("cannot check access tokens: %s", exc)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "sign-in is not configured on this server"
+        ) from exc
+
+
+Caller = Annotated[Identity, Depends(caller)]
+Context = Annotated[PartnerContext, Depends(partner_context)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many courses to pick.")]
+Goal = Annotated[str | None, Query(max_length=300, description='e.g. "get into AI"')]
+
+
+def _own_id(identity: Identity) -> str:
+    if identity.partner_id is None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "operators have no partner record of their own; use /v1/partners/{id}/...",
+        )
+    return identity.partner_id
+
+
+def _allowed_id(identity: Identity, partner_id: str) -> str:
+    partner_id = partner_id.upper()
+    if identity.role != "operator" and identity.partner_id != partner_id:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "a partner may only read its own status and recommendations"
+        )
+    return partner_id
+
+
+def _status(context: PartnerContext, partner_id: str) -> dict[str, Any]:
+    with context.session() as session:
+        found = partner_status(session, context.catalogue, partner_id, context.today())
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"there is no partner {partner_id}")
+    return found.as_dict(context.catalogue)
+
+
+def _recommendations(
+    context: PartnerContext, partner_id: str, limit: int, goal: str | None
+) -> RecommendationsOut:
+    with context.session() as session:
+        snapshot = load_snapshot(session, partner_id, context.today())
+        found = partner_status(session, context.catalogue, partner_id, context.today())
+    if snapshot is None or found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"there is no partner {partner_id}")
+    result = recommend(context.catalogue, snapshot, limit=limit, goal=goal)
+    return RecommendationsOut(
+        partner_id=partner_id,
+        next_tier=found.next_tier,
+        goal=result.goal,
+        items=[
+            RecommendationOut.model_validate(item, from_attributes=True) for item in result.items
+        ],
+        targets=[
+            {
+                "competency_id": t.competency_id,
+                "name": t.name,
+                "required_credits": t.required_credits,
+                "remaining_credits": t.remaining,
+                "reason": t.reason,
+            }
+            for t in result.targets
+        ],
+        vouchers_available=result.vouchers_available,
+        notes=result.notes,
+    )
+
+
+@router.get("/me/status")
+def my_status(identity: Caller, context: Context) -> dict[str, Any]:
+    """Return the signed-in partner's tier, next tier, gap, deadline, vouchers, credits."""
+    return _status(context, _own_id(identity))
+
+
+@router.get("/me/recommendations")
+def my_recommendations(
+    identity: Caller, context: Context, limit: Limit = 3, goal: Goal = None
+) -> RecommendationsOut:
+    """Courses that close the signed-in partner's gap fastest (optionally toward a goal)."""
+    return _recommendations(context, _own_id(identity), limit, goal)
+
+
+@router.get("/{partner_id}/status")
+def partner_status_by_id(
+    partner_id: PartnerId, identity: Caller, context: Context
+) -> dict[str, Any]:
+    """Return a partner's status: operators for anyone, partners only for themselves."""
+    return _status(context, _allowed_id(identity, partner_id))
+
+
+@router.get("/{partner_id}/recommendations")
+def partner_recommendations_by_id(
+    partner_id: PartnerId, identity: Caller, context: Context, limit: Limit = 3, goal: Goal = None
+) -> RecommendationsOut:
+    """Return a partner's recommendations: operators for anyone, partners for themselves."""
+    return _recommendations(context, _allowed_id(identity, partner_id), limit, goal)

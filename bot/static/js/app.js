@@ -1,0 +1,210 @@
+// The page: sign-in, chat, linked-accounts screen and the account-link screen.
+
+import { api, ApiError, setUnauthorizedHandler } from "./api.js";
+import { initChat, startChat } from "./chat.js";
+import {
+  clearAuth,
+  forgetLinkCode,
+  loadAuth,
+  pendingLinkCode,
+  rememberLinkCode,
+  saveAuth,
+} from "./store.js";
+
+const $ = (id) => document.getElementById(id);
+const VIEWS = ["signin-view", "chat-view", "account-view", "link-view"];
+
+function show(view) {
+  for (const id of VIEWS) $(id).hidden = id !== view;
+  const auth = loadAuth();
+  $("account-nav").hidden = !auth || view === "signin-view";
+  $("who").textContent = auth ? `Signed in as ${auth.partner}` : "";
+}
+
+function showSignIn(note) {
+  show("signin-view");
+  $("signin-note").hidden = !note;
+  $("signin-note").textContent = note || "";
+  $("signin-error").textContent = "";
+  $("passcode").value = "";
+  $("partner-id").focus();
+}
+
+function path() {
+  return window.location.pathname.replace(/\/+$/, "") || "/";
+}
+
+/** Show the screen the address names, or sign-in when nobody is signed in. */
+async function route() {
+  const here = path();
+  if (here === "/link") {
+    const code = new URLSearchParams(window.location.search).get("code");
+    if (code) rememberLinkCode(code);
+  }
+  if (!loadAuth()) {
+    const linking = here === "/link" && pendingLinkCode();
+    showSignIn(linking ? "Sign in as your company to link your Slack account." : "");
+    return;
+  }
+  if (here === "/link") return showLink();
+  if (here === "/account") return showAccount();
+  show("chat-view");
+  await startChat();
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const partner = $("partner-id").value.trim().toUpperCase();
+  const passcode = $("passcode").value;
+  const error = $("signin-error");
+  if (!partner || !passcode) {
+    error.textContent = "Enter your partner id and passcode.";
+    (partner ? $("passcode") : $("partner-id")).focus();
+    return;
+  }
+  $("signin-submit").disabled = true;
+  error.textContent = "";
+  try {
+    const token = await api("/v1/auth/token", {
+      method: "POST",
+      form: { username: partner, password: passcode, grant_type: "password" },
+      auth: false,
+    });
+    saveAuth({ token: token.access_token, partner, session: null });
+    $("passcode").value = "";
+    await route();
+  } catch (failure) {
+    error.textContent =
+      failure instanceof ApiError && (failure.status === 400 || failure.status === 401)
+        ? "The partner id or passcode is not right."
+        : failure.message;
+    $("passcode").focus();
+  } finally {
+    $("signin-submit").disabled = false;
+  }
+}
+
+async function signOut() {
+  try {
+    await api("/v1/auth/logout", { method: "POST" });
+  } catch {
+    // Already expired or the server is away: forgetting the token locally still signs out.
+  }
+  clearAuth();
+  forgetLinkCode();
+  if (path() !== "/") window.history.replaceState(null, "", "/");
+  showSignIn("You are signed out.");
+}
+
+function describeIdentity(link) {
+  const where = link.team_id ? ` in workspace ${link.team_id}` : "";
+  const channel = link.channel === "slack" ? "Slack" : link.channel;
+  return `${channel} user ${link.external_user_id}${where}`;
+}
+
+async function showLink() {
+  show("link-view");
+  const code = pendingLinkCode();
+  const details = $("link-details");
+  const status = $("link-status");
+  const confirm = $("link-confirm");
+  confirm.hidden = true;
+  status.textContent = "";
+  details.replaceChildren();
+  if (!code) {
+    status.textContent = "This page needs the link the assistant sent you in Slack.";
+    return;
+  }
+  try {
+    const pending = await api(`/v1/links/pending?code=${encodeURIComponent(code)}`);
+    const text = document.createElement("p");
+    const partner = loadAuth().partner;
+    text.append(
+      "Link ",
+      Object.assign(document.createElement("strong"), { textContent: describeIdentity(pending) }),
+      " to your company ",
+      Object.assign(document.createElement("strong"), { textContent: partner }),
+      "? That Slack user will then see your company's tier and progress in Slack.",
+    );
+    const warning = document.createElement("p");
+    warning.className = "muted";
+    warning.textContent = "Only confirm if you asked for this link in Slack yourself.";
+    details.append(text, warning);
+    confirm.hidden = false;
+    confirm.focus();
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 401) {
+      status.textContent = error.message;
+      forgetLinkCode();
+    }
+  }
+}
+
+async function confirmLink() {
+  const code = pendingLinkCode();
+  const status = $("link-status");
+  $("link-confirm").disabled = true;
+  try {
+    const link = await api("/v1/links", { method: "POST", json: { code } });
+    forgetLinkCode();
+    $("link-confirm").hidden = true;
+    $("link-details").replaceChildren();
+    status.textContent = `Linked: ${describeIdentity(link)} now answers as your company. Go back to Slack and ask again.`;
+    $("link-cancel").textContent = "Go to the chat";
+    $("link-cancel").focus();
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 401) status.textContent = error.message;
+  } finally {
+    $("link-confirm").disabled = false;
+  }
+}
+
+async function showAccount() {
+  show("account-view");
+  const list = $("link-list");
+  const status = $("account-status");
+  list.replaceChildren();
+  status.textContent = "Loading…";
+  try {
+    const links = await api("/v1/links");
+    status.textContent = links.length ? "" : "No chat accounts are linked to your company.";
+    for (const link of links) {
+      const item = document.createElement("li");
+      const label = document.createElement("span");
+      label.textContent = describeIdentity(link);
+      const unlink = document.createElement("button");
+      unlink.type = "button";
+      unlink.textContent = "Unlink";
+      unlink.setAttribute("aria-label", `Unlink ${describeIdentity(link)}`);
+      unlink.addEventListener("click", async () => {
+        unlink.disabled = true;
+        try {
+          await api(`/v1/links/${link.id}`, { method: "DELETE" });
+          item.remove();
+          status.textContent = `Unlinked ${describeIdentity(link)}.`;
+          if (!list.children.length) $("nav-account").focus();
+        } catch (error) {
+          unlink.disabled = false;
+          if (!(error instanceof ApiError) || error.status !== 401) status.textContent = error.message;
+        }
+      });
+      item.append(label, " ", unlink);
+      list.append(item);
+    }
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 401) status.textContent = error.message;
+  }
+}
+
+setUnauthorizedHandler(() => {
+  clearAuth();
+  showSignIn("Your session has expired or was signed out. Please sign in again.");
+});
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("signin-form").addEventListener("submit", signIn);
+  $("sign-out").addEventListener("click", signOut);
+  $("link-confirm").addEventListener("click", confirmLink);
+  initChat();
+  route();
+});

@@ -1,0 +1,172 @@
+"""Passcodes and access tokens.
+
+Passcodes are stored as scrypt hashes (``scrypt$n$r$p$salt$hash``). Access tokens
+are JWTs signed with HS256 and ``PA_JWT_SECRET``; claims ``sub`` (partner id or
+operator name), ``role`` (``partner`` or ``operator``), ``iat``, ``exp`` and ``jti``
+(a unique id that signing out revokes, see ``partners.sessions``).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+import jwt
+
+from bot.settings import Settings
+
+Role = Literal["partner", "operator"]
+ROLES: tuple[Role, ...] = ("partner", "operator")
+JWT_ALGORITHM = "HS256"
+
+# scrypt cost: ~16 MiB and a few tens of milliseconds per check on one core.
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+class MissingSecretError(RuntimeError):
+    """``PA_JWT_SECRET`` is empty, so tokens can neither be issued nor checked."""
+
+
+class InvalidTokenError(Exception):
+    """A bearer token that must not be trusted; ``reason`` says why, for the caller."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    """The verified content of an access token."""
+
+    subject: str
+    role: Role
+    expires_at: dt.datetime
+    token_id: str | None = None
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def hash_passcode(passcode: str, *, salt: bytes | None = None) -> str:
+    """Hash a passcode for storage with scrypt and a random salt."""
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(
+        passcode.encode("utf-8"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
+    )
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_passcode(passcode: str, stored: str | None) -> bool:
+    """Check ``passcode`` against a stored hash in constant time; False for no hash."""
+    if not stored:
+        return False
+    try:
+        scheme, n, r, p, salt, expected = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        digest = hashlib.scrypt(
+            passcode.encode("utf-8"),
+            salt=_unb64(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(_unb64(expected)),
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(digest, _unb64(expected))
+
+
+def jwt_secret(settings: Settings) -> str:
+    """Return the signing key, or fail clearly when it is not configured.
+
+    Raises:
+        MissingSecretError: ``PA_JWT_SECRET`` is empty.
+
+    """
+    secret = settings.jwt_secret.strip()
+    if not secret:
+        raise MissingSecretError(
+            "PA_JWT_SECRET is empty: set it in the environment or .env "
+            "(`make run` generates one into var/secrets.env on first start)"
+        )
+    return secret
+
+
+def issue_token(
+    subject: str, role: Role, settings: Settings, *, now: dt.datetime | None = None
+) -> tuple[str, int]:
+    """Sign an access token for ``subject``.
+
+    Returns:
+        The token and its lifetime in seconds.
+
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    lifetime = settings.jwt_ttl_minutes * 60
+    claims = {
+        "sub": subject,
+        "role": role,
+        "iat": int(now.timestamp()),
+        "exp": int(now.timestamp()) + lifetime,
+        # A unique id, so that signing out can revoke this one token (partners.sessions).
+        "jti": secrets.token_urlsafe(16),
+    }
+    return jwt.encode(claims, jwt_secret(settings), algorithm=JWT_ALGORITHM), lifetime
+
+
+def verify_token(token: str, settings: Settings) -> TokenClaims:
+    """Check a token's signature, expiry and claims.
+
+    Raises:
+        InvalidTokenError: With a reason fit to show the caller.
+        MissingSecretError: The signing key is not configured.
+
+    """
+    secret = jwt_secret(settings)
+    if not isinstance(token, str) or not token:
+        raise InvalidTokenError("no access token given")
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[JWT_ALGORITHM],
+            options={"require": ["sub", "exp", "role"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidTokenError("the access token has expired; sign in again") from exc
+    except jwt.InvalidSignatureError as exc:
+        raise InvalidTokenError("the access token's signature is not valid") from exc
+    except jwt.MissingRequiredClaimError as exc:
+        raise InvalidTokenError(f"the access token lacks the {exc.claim!r} claim") from exc
+    except jwt.InvalidTokenError as exc:
+        raise InvalidTokenError("the access token is malformed") from exc
+    role = claims.get("role")
+    subject = claims.get("sub")
+    if role not in ROLES or not isinstance(subject, str) or not subject:
+        raise InvalidTokenError("the access token has an unknown role or subject")
+    return TokenClaims(
+        subject=subject,
+        role=role,
+        expires_at=dt.datetime.fromtimestamp(int(claims["exp"]), dt.timezone.utc),
+        token_id=claims["jti"] if isinstance(claims.get("jti"), str) else None,
+    )
+
+
+def is_operator_token(token: str, settings: Settings) -> bool:
+    """Whether ``token`` is the configured operator bearer token (constant-time compare)."""
+    expected = settings.operator_token
+    if not expected or not token:
+        return False
+    return hmac.compare_digest(token.encode("utf-8"), expected.encode("utf-8"))

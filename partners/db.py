@@ -1,0 +1,113 @@
+"""Engine, sessions and first-start setup of the partner store.
+
+SQLite under ``var/`` by default, PostgreSQL when ``PA_DATABASE_URL`` says so. The
+schema is owned by the Alembic migrations in ``partners/migrations``; ``init_db``
+brings any database to the latest revision and seeds the sample partners once.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.settings import Settings, get_settings
+from partners.models import Partner
+
+logger = logging.getLogger(__name__)
+
+
+def normalise_url(url: str) -> str:
+    """Return ``url`` with the psycopg 3 driver for plain ``postgresql://`` URLs.
+
+    SQLAlchemy's default PostgreSQL driver is psycopg2, which the project does not
+    install; people naturally write the plain form.
+    """
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_db_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine for ``url``; SQLite gets foreign keys and thread sharing.
+
+    Args:
+        url: SQLAlchemy URL (plain ``postgresql://`` is accepted).
+        **kwargs: Passed on to ``sqlalchemy.create_engine``.
+
+    """
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        _ensure_parent_dir(make_url(url).database or "")
+        # FastAPI runs sync endpoints in a thread pool, so connections move threads.
+        kwargs.setdefault("connect_args", {"check_same_thread": False})
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def _ensure_parent_dir(database: str) -> None:
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+@cache
+def engine_for(url: str) -> Engine:
+    """Return the process-wide engine for ``url`` (one pool per database)."""
+    return create_db_engine(url)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return a session factory whose objects stay readable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def init_db(settings: Settings | None = None, *, engine: Engine | None = None) -> Engine:
+    """Migrate the partner store to the latest schema and seed it on first start.
+
+    Idempotent: a second call finds the schema current and the partners present.
+    Sample partners are seeded only when ``seed_sample_data`` is true and the store
+    has no partner yet.
+
+    Args:
+        settings: Where the store is and whether to seed; the process settings if None.
+        engine: An engine to use instead of the one for ``settings``' URL.
+
+    Returns:
+        The engine of the initialised store.
+
+    """
+    from partners.migrate import upgrade
+
+    settings = settings or get_settings()
+    engine = engine or engine_for(settings.effective_database_url)
+    upgrade(engine)
+    if settings.seed_sample_data:
+        with Session(engine) as session:
+            partners = session.scalar(select(func.count()).select_from(Partner)) or 0
+        if partners == 0:
+            from partners.catalogue import program_catalogue
+            from partners.seed import seed_sample_data
+
+            try:
+                seed_sample_data(engine, program_catalogue())
+            except (IntegrityError, RuntimeError) as exc:
+                # Another app process seeded the same store at the same moment.
+                logger.info("sample partners already seeded by another process (%s)", exc)
+    logger.info("partner store ready at %s", engine.url.render_as_string(hide_password=True))
+    return engine

@@ -1,0 +1,288 @@
+"""Dense all-MiniLM-L6-v2 features for Rasa's NLU pipeline, computed with ONNX Runtime.
+
+The knowledge build (``python -m knowledge.build``) exports the MiniLM sentence encoder
+to ``var/onnx/model-int8.onnx`` with its ``tokenizer.json``. This component copies both
+files into the trained Rasa model, so a model always runs with the encoder it was
+trained with and the Rasa server needs nothing from ``var/`` at run time.
+
+Features per message (``text`` attribute only):
+
+- sentence: the sentence-transformers embedding (mean of the word pieces, L2-normalised),
+  the feature that makes MiniLM a good intent encoder;
+- sequence: only when the ONNX file outputs the last hidden state rather than the pooled
+  embedding (the knowledge build exports the pooled one): one vector per Rasa token,
+  the mean of the word pieces it spans, aligned with the other token features.
+
+ONNX Runtime runs on one thread: the Rasa server parses one message at a time and
+shares the machine with the app process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+BUILD_HINT = "run `.venv/bin/python -m knowledge.build` first: it exports the model to var/onnx/"
+
+
+class MiniLMEncoder:
+    """MiniLM sentence (and, when exported, word-piece) embeddings from an ONNX file.
+
+    The knowledge build exports the whole sentence encoder (output
+    ``sentence_embedding``, ``[batch, 384]``, pooled and normalised). An export whose
+    output is the last hidden state (``[batch, pieces, 384]``) also works: it is
+    pooled here the same way and additionally yields per-word-piece vectors.
+    """
+
+    def __init__(self, model_path: Path, tokenizer_path: Path, max_length: int) -> None:
+        """Load the ONNX session (one thread) and the fast tokenizer.
+
+        Args:
+            model_path: ONNX file with a 2-d sentence or 3-d hidden-state output.
+            tokenizer_path: the model's ``tokenizer.json``.
+            max_length: word pieces kept per message, special tokens included.
+
+        """
+        import onnxruntime as ort
+        from tokenizers import Tokenizer as WordPieceTokenizer
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        self.session = ort.InferenceSession(
+            str(model_path), options, providers=["CPUExecutionProvider"]
+        )
+        self.input_names = {i.name for i in self.session.get_inputs()}
+        output = self.session.get_outputs()[0]
+        self.output_name = output.name
+        self.has_pieces = len(output.shape) == 3
+        self.tokenizer = WordPieceTokenizer.from_file(str(tokenizer_path))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length=max_length)
+
+    def encode(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray | None, Any]]:
+        """Embed a batch of texts.
+
+        Args:
+            texts: messages to embed.
+
+        Returns:
+            Per text: the unit-length sentence vector ``[dim]``, the word-piece
+            vectors ``[pieces, dim]`` (None for a pooled export) and the tokenizer's
+            encoding (for character offsets).
+
+        """
+        encodings = self.tokenizer.encode_batch(texts)
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros((len(texts), width), dtype=np.int64)
+        for row, enc in enumerate(encodings):
+            ids[row, : len(enc.ids)] = enc.ids
+            mask[row, : len(enc.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        (output,) = self.session.run(
+            [self.output_name], {k: v for k, v in feeds.items() if k in self.input_names}
+        )
+        results: list[tuple[np.ndarray, np.ndarray | None, Any]] = []
+        for row, enc in enumerate(encodings):
+            pieces = None
+            if self.has_pieces:
+                pieces = output[row, : len(enc.ids)].astype(np.float32)
+                sentence = pieces.mean(axis=0)
+            else:
+                sentence = output[row].astype(np.float32)
+            sentence = sentence / max(float(np.linalg.norm(sentence)), 1e-12)
+            results.append((sentence, pieces, enc))
+        return results
+
+
+@cache
+def _cached_encoder(model_path: Path, tokenizer_path: Path, max_length: int) -> MiniLMEncoder:
+    # One session per file per process: training and the predict graph share it.
+    return MiniLMEncoder(model_path, tokenizer_path, max_length)
+
+
+def _file_digest(*paths: Path) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
+class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
+    """Adds all-MiniLM-L6-v2 sentence and token features to each message's text."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        """Components that must come before this one: a tokenizer."""
+        return [Tokenizer]
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Return the component's default config."""
+        return {
+            **DenseFeaturizer.get_default_config(),
+            # The knowledge build's export, relative to the directory Rasa runs in.
+            "model_path": "var/onnx/model-int8.onnx",
+            "tokenizer_path": "var/onnx/tokenizer.json",
+            # Word pieces per message; partner questions are far shorter.
+            "max_length": 128,
+            # Messages per ONNX call while featurizing training data.
+            "batch_size": 32,
+        }
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        """Python packages the component imports."""
+        return ["onnxruntime", "tokenizers"]
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        """Check the numeric settings."""
+        if int(config["max_length"]) < 8 or int(config["batch_size"]) < 1:
+            raise InvalidConfigException("MiniLMFeaturizer: max_length >= 8, batch_size >= 1")
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """Retrain when the exported model changes, not only when the config does."""
+        model, tokenizer = cls._source_files(config)
+        if not (model.is_file() and tokenizer.is_file()):
+            return None
+        return _file_digest(model, tokenizer)
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        name: str,
+        model_storage: ModelStorage,
+        resource: Resource,
+        encoder: MiniLMEncoder | None = None,
+    ) -> None:
+        """Create the component; the encoder is loaded on first use when not given."""
+        super().__init__(name, {**self.get_default_config(), **config})
+        self._model_storage = model_storage
+        self._resource = resource
+        self._loaded_encoder = encoder
+
+    @classmethod
+    def _source_files(cls, config: dict[str, Any]) -> tuple[Path, Path]:
+        merged = {**cls.get_default_config(), **config}
+        return Path(merged["model_path"]).resolve(), Path(merged["tokenizer_path"]).resolve()
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> MiniLMFeaturizer:
+        """Create an untrained component that reads the exported files on ``train``."""
+        return cls(config, execution_context.node_name, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> MiniLMFeaturizer:
+        """Load the encoder stored inside the trained model."""
+        with model_storage.read_from(resource) as directory:
+            encoder = _cached_encoder(
+                directory / MODEL_FILE,
+                directory / TOKENIZER_FILE,
+                int({**cls.get_default_config(), **config}["max_length"]),
+            )
+        return cls(config, execution_context.node_name, model_storage, resource, encoder)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Copy the exported model and tokenizer into the trained model."""
+        model, tokenizer = self._source_files(self._config)
+        for path in (model, tokenizer):
+            if not path.is_file():
+                raise InvalidConfigException(f"MiniLM file {path} is missing: {BUILD_HINT}")
+        with self._model_storage.write_to(self._resource) as directory:
+            shutil.copyfile(model, directory / MODEL_FILE)
+            shutil.copyfile(tokenizer, directory / TOKENIZER_FILE)
+        logger.info("MiniLM featurizer stored %s (%d bytes)", model, model.stat().st_size)
+        return self._resource
+
+    @property
+    def _encoder(self) -> MiniLMEncoder:
+        if self._loaded_encoder is None:
+            model, tokenizer = self._source_files(self._config)
+            self._loaded_encoder = _cached_encoder(
+                model, tokenizer, int(self._config["max_length"])
+            )
+        return self._loaded_encoder
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Featurize every training example that has text."""
+        self.process(training_data.training_examples)
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Add MiniLM features to each message's text, in batches of similar length."""
+        # Every message with text gets a sentence vector, so a classifier never meets
+        # a message without MiniLM features.
+        todo = [m for m in messages if m.get(TEXT)]
+        # Similar lengths in one batch keep padding, and so wasted compute, small.
+        todo.sort(key=lambda m: len(m.get(TEXT)))
+        size = int(self._config["batch_size"])
+        for start in range(0, len(todo), size):
+            batch = todo[start : start + size]
+            for message, (sentence, pieces, enc) in zip(
+                batch, self._encoder.encode([m.get(TEXT) for m in batch]), strict=True
+            ):
+                sequence = None
+                tokens: list[Token] = message.get(TOKENS_NAMES[TEXT]) or []
+                if pieces is not None and tokens:
+                    sequence = _token_vectors(tokens, pieces, enc.offsets, enc.special_tokens_mask)
+                self.add_features_to_message(sequence, sentence[np.newaxis, :], TEXT, message)
+        return messages
+
+
+def _token_vectors(
+    tokens: list[Token],
+    pieces: np.ndarray,
+    offsets: list[tuple[int, int]],
+    special: list[int],
+) -> np.ndarray:
+    """Average the word pieces that overlap each Rasa token (zeros if truncated away)."""
+    vectors = np.zeros((len(tokens), pieces.shape[1]), dtype=np.float32)
+    spans = [
+        (i, s, e) for i, ((s, e), sp) in enumerate(zip(offsets, special, strict=True)) if not sp
+    ]
+    for row, token in enumerate(tokens):
+        hits = [i for i, s, e in spans if s < token.end and e > token.start]
+        if hits:
+            vectors[row] = pieces[hits].mean(axis=0)
+    return vectors

@@ -1,0 +1,167 @@
+"""Sign-in and the partner API through FastAPI's TestClient (the real app)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.main import create_app
+from tests.knowledge.building import ensure_index
+from tests.partners.fixtures import OPERATOR_TOKEN, Store, process_settings, seeded_store, token_for
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    return seeded_store(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def client(store: Store) -> Iterator[TestClient]:
+    ensure_index()
+    with process_settings(store), TestClient(create_app()) as client:
+        yield client
+
+
+def sign_in(client: TestClient, username: str = "P-0001", password: str = "demo") -> str:
+    response = client.post("/v1/auth/token", data={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] == 3600
+    return str(body["access_token"])
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_sign_in_with_id_and_passcode(client: TestClient) -> None:
+    token = sign_in(client, "p-0001")  # ids are case-insensitive
+    status = client.get("/v1/partners/me/status", headers=bearer(token)).json()
+    assert status["partner_id"] == "P-0001"
+
+
+@pytest.mark.parametrize(
+    ("username", "password"), [("P-0001", "wrong"), ("P-9999", "demo"), ("", "demo")]
+)
+def test_wrong_credentials_get_401_with_a_reason(
+    client: TestClient, username: str, password: str
+) -> None:
+    response = client.post("/v1/auth/token", data={"username": username, "password": password})
+    assert response.status_code in (401, 422)
+    if response.status_code == 401:
+        assert response.json()["detail"] == "unknown partner id or wrong passcode"
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_my_status_has_tier_gap_deadline_vouchers_and_credits(client: TestClient) -> None:
+    response = client.get("/v1/partners/me/status", headers=bearer(sign_in(client)))
+    assert response.status_code == 200
+    status = response.json()
+    assert (status["tier"], status["next_tier"], status["country"]) == ("Silver", "Gold", "DE")
+    gap = {item["key"]: item for item in status["gap"]}
+    assert (gap["competencies"]["have"], gap["competencies"]["need"]) == (3, 4)
+    assert (gap["satisfaction_score"]["have"], gap["satisfaction_score"]["need"]) == (7.6, 8.0)
+    assert gap["revenue"]["text"] == "Revenue last year: 420,000 EUR of 450,000 EUR needed"
+    assert gap["client_satisfaction"]["met"] is True
+    assert status["transition_end"] == "2027-02-01"
+    assert isinstance(status["days_left"], int)
+    assert status["vouchers_available"] == 2
+    assert all(c["credits"] > 0 for c in status["transferable_credits"])
+    assert len(status["competencies"]) == 3
+
+
+def test_my_recommendations(client: TestClient) -> None:
+    token = sign_in(client)
+    response = client.get("/v1/partners/me/recommendations?limit=2", headers=bearer(token))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["next_tier"] == "Gold"
+    primary = [item for item in body["items"] if not item["prerequisite_for"]]
+    assert 1 <= len(primary) <= 2
+    assert all(item["explanation"] for item in body["items"])
+    goal = client.get(
+        "/v1/partners/me/recommendations", params={"goal": "get into AI"}, headers=bearer(token)
+    ).json()
+    assert goal["goal"] == "get into AI"
+    assert any(item["goal_match"] for item in goal["items"])
+
+
+@pytest.mark.parametrize("limit", ["0", "21", "many"])
+def test_bad_limits_get_422(client: TestClient, limit: str) -> None:
+    response = client.get(
+        f"/v1/partners/me/recommendations?limit={limit}", headers=bearer(sign_in(client))
+    )
+    assert response.status_code == 422
+
+
+def test_operator_reads_any_partner(client: TestClient) -> None:
+    for token in (OPERATOR_TOKEN, token_for("operator", role="operator")):
+        status = client.get("/v1/partners/P-0002/status", headers=bearer(token))
+        assert status.status_code == 200 and status.json()["partner_id"] == "P-0002"
+        recs = client.get("/v1/partners/P-0002/recommendations", headers=bearer(token))
+        assert recs.status_code == 200 and recs.json()["partner_id"] == "P-0002"
+    missing = client.get("/v1/partners/P-9999/status", headers=bearer(OPERATOR_TOKEN))
+    assert missing.status_code == 404 and missing.json()["detail"] == "there is no partner P-9999"
+    me = client.get("/v1/partners/me/status", headers=bearer(OPERATOR_TOKEN))
+    assert me.status_code == 403 and "operators have no partner record" in me.json()["detail"]
+
+
+def test_operator_signs_in_with_the_operator_token(client: TestClient) -> None:
+    token = sign_in(client, "operator", OPERATOR_TOKEN)
+    assert client.get("/v1/partners/P-0003/status", headers=bearer(token)).status_code == 200
+    wrong = client.post("/v1/auth/token", data={"username": "operator", "password": "demo"})
+    assert wrong.status_code == 401
+
+
+def test_a_partner_may_read_its_own_id_but_no_other(client: TestClient) -> None:
+    token = sign_in(client)
+    assert client.get("/v1/partners/P-0001/status", headers=bearer(token)).status_code == 200
+    for path in ("/v1/partners/P-0002/status", "/v1/partners/P-0002/recommendations"):
+        response = client.get(path, headers=bearer(token))
+        assert response.status_code == 403
+        assert (
+            response.json()["detail"]
+            == "a partner may only read its own status and recommendations"
+        )
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ({}, "sign in first"),
+        ({"Authorization": "Basic UC0wMDAxOmRlbW8="}, "sign in first"),
+        (bearer("garbage"), "malformed"),
+        (bearer(token_for("P-0001", minutes_ago=24 * 60)), "expired"),
+        (bearer(token_for("P-9999")), "no known partner"),
+    ],
+)
+def test_missing_forged_or_expired_tokens_get_401(
+    client: TestClient, headers: dict, reason: str
+) -> None:
+    response = client.get("/v1/partners/me/status", headers=headers)
+    assert response.status_code == 401
+    assert reason in response.json()["detail"]
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_signed_out_token_is_refused(client: TestClient) -> None:
+    token = sign_in(client)
+    assert client.post("/v1/auth/logout", headers=bearer(token)).status_code == 204
+    response = client.get("/v1/partners/me/status", headers=bearer(token))
+    assert response.status_code == 401 and "signed out" in response.json()["detail"]
+
+
+def test_the_app_refuses_to_start_without_a_signing_key(store: Store) -> None:
+    from bot.settings import get_settings
+    from partners.auth import MissingSecretError
+
+    with process_settings(store), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PA_JWT_SECRET", "")
+        get_settings.cache_clear()
+        with (
+            pytest.raises(MissingSecretError, match="PA_JWT_SECRET is empty"),
+            TestClient(create_app()),
+        ):
+            pass

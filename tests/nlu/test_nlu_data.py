@@ -1,0 +1,161 @@
+"""Checks of the NLU training data, the held-out set and the dialogue files.
+
+These run in the app environment (plain YAML, no Rasa): a partner would notice a
+held-out score inflated by training sentences, a competency alias the bot does not
+map to its id, or a flow that the domain does not declare.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ANNOTATION = re.compile(r"\[([^\]]+)\]\((\w+)\)")
+
+
+def _examples(block: dict[str, Any]) -> list[str]:
+    return [line[2:].strip() for line in block["examples"].splitlines() if line.strip()]
+
+
+def _plain(text: str) -> str:
+    return " ".join(ANNOTATION.sub(r"\1", text).lower().split())
+
+
+def _nlu_blocks(*paths: Path) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    for path in paths:
+        blocks += yaml.safe_load(path.read_text()).get("nlu", [])
+    return blocks
+
+
+def _intents(blocks: list[dict[str, Any]]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for block in blocks:
+        if "intent" in block:
+            found.setdefault(block["intent"], []).extend(_examples(block))
+    return found
+
+
+@pytest.fixture(scope="module")
+def training() -> list[dict[str, Any]]:
+    return _nlu_blocks(*sorted((ROOT / "data" / "nlu").glob("*.yml")))
+
+
+@pytest.fixture(scope="module")
+def heldout() -> dict[str, list[str]]:
+    return _intents(_nlu_blocks(ROOT / "tests" / "nlu" / "heldout.yml"))
+
+
+@pytest.fixture(scope="module")
+def domain() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "domain.yml").read_text())
+
+
+def test_enough_intents_with_varied_examples(training: list[dict[str, Any]]) -> None:
+    intents = _intents(training)
+    assert len(intents) >= 22
+    for intent, examples in intents.items():
+        assert len({_plain(e) for e in examples}) >= 25, intent
+
+
+def test_heldout_covers_every_intent_and_never_repeats_training(
+    training: list[dict[str, Any]], heldout: dict[str, list[str]]
+) -> None:
+    intents = _intents(training)
+    assert set(heldout) == set(intents)
+    assert sum(len(v) for v in heldout.values()) >= 220
+    seen = {_plain(e) for examples in intents.values() for e in examples}
+    leaked = [e for examples in heldout.values() for e in examples if _plain(e) in seen]
+    assert leaked == []
+
+
+def test_other_nlu_test_files_do_not_overlap_the_heldout_set(
+    heldout: dict[str, list[str]],
+) -> None:
+    mine = {_plain(e) for examples in heldout.values() for e in examples}
+    for path in (ROOT / "tests" / "nlu").glob("*.yml"):
+        if path.name != "heldout.yml":
+            other = _intents(_nlu_blocks(path))
+            assert not mine & {_plain(e) for v in other.values() for e in v}, path
+
+
+def test_every_competency_name_and_alias_maps_to_its_id(training: list[dict[str, Any]]) -> None:
+    synonyms = {
+        _plain(text): block["synonym"]
+        for block in training
+        if "synonym" in block
+        for text in _examples(block)
+    }
+    catalogue = yaml.safe_load((ROOT / "knowledge" / "data" / "competencies.yaml").read_text())
+    assert len(catalogue) >= 44
+    for competency in catalogue:
+        for text in [competency["name"], *competency["aliases"]]:
+            assert synonyms.get(_plain(text)) == competency["id"], text
+
+
+def test_every_country_of_the_tier_rules_is_recognised(training: list[dict[str, Any]]) -> None:
+    values = {block["synonym"] for block in training if "synonym" in block}
+    rules = yaml.safe_load((ROOT / "knowledge" / "data" / "tiers.yaml").read_text())
+    assert {country["name"] for country in rules["countries"]} <= values
+    assert {tier["name"] for tier in rules["tiers"]} <= values
+
+
+def test_annotations_use_only_contract_entities(training: list[dict[str, Any]]) -> None:
+    entities = {
+        entity
+        for block in training
+        if "intent" in block
+        for example in _examples(block)
+        for _, entity in ANNOTATION.findall(example)
+    }
+    assert entities == {"competency", "course", "tier", "country"}
+
+
+def test_domain_declares_every_contract_action_and_intent(
+    training: list[dict[str, Any]], domain: dict[str, Any]
+) -> None:
+    contract = {
+        "action_answer_question",
+        "action_answer_followup",
+        "action_list_courses",
+        "action_tier_status",
+        "action_tier_gap",
+        "action_recommend_courses",
+        "action_what_if",
+        "action_link_account",
+        "action_unlink_account",
+        "action_human_handoff",
+    }
+    assert contract <= set(domain["actions"])
+    assert set(domain["intents"]) == set(_intents(training))
+    slots = {"competency", "course", "tier", "country", "goal", "last_doc_id", "last_doc_kind"}
+    assert slots <= set(domain["slots"])
+    assert domain["forms"]["recommend_form"]["required_slots"] == ["goal"]
+
+
+def test_rules_and_stories_use_only_declared_intents_and_actions(domain: dict[str, Any]) -> None:
+    known_actions = set(domain["actions"]) | set(domain["responses"]) | set(domain["forms"])
+    known_actions |= {"action_two_stage_fallback", "action_deactivate_loop", "action_listen"}
+    known_intents = set(domain["intents"]) | {"nlu_fallback"}
+    files = [*sorted((ROOT / "data").glob("*/*.yml")), ROOT / "tests" / "test_stories.yml"]
+    for path in files:
+        document = yaml.safe_load(path.read_text())
+        for flow in document.get("rules", []) + document.get("stories", []):
+            for step in flow["steps"]:
+                assert step.get("action", "action_listen") in known_actions, (path, step)
+                assert step.get("intent", "greet") in known_intents, (path, step)
+
+
+def test_end_to_end_test_conversations_cover_every_flow(domain: dict[str, Any]) -> None:
+    stories = yaml.safe_load((ROOT / "tests" / "test_stories.yml").read_text())["stories"]
+    assert len(stories) >= 40
+    intents = {step["intent"] for s in stories for step in s["steps"] if "intent" in step}
+    actions = {step["action"] for s in stories for step in s["steps"] if "action" in step}
+    assert set(domain["intents"]) <= intents
+    assert set(domain["actions"]) <= actions
+    assert all("user" in step for s in stories for step in s["steps"] if "intent" in step)

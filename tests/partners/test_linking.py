@@ -1,0 +1,126 @@
+"""One-time link codes: a Slack user becomes linked to the partner who confirms."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
+
+from partners import linking
+from partners.db import create_db_engine
+from partners.migrate import upgrade
+from partners.models import ChatLink, Partner
+
+NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def engine(tmp_path) -> Iterator[Engine]:
+    """A migrated, empty store with two partners (this module writes to it)."""
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'partners.db'}")
+    upgrade(engine)
+    with Session(engine) as session:
+        for partner_id in ("P-0001", "P-0002"):
+            session.add(Partner(id=partner_id, name=partner_id, country="US", tier="Silver"))
+        session.commit()
+    yield engine
+    engine.dispose()
+
+
+def _issue(engine: Engine, user: str = "U1", *, at: dt.datetime = NOW) -> str:
+    with Session(engine) as session:
+        code = linking.issue_link_code(session, "slack", user, "T1", now=at)
+        session.commit()
+    return code
+
+
+def _redeem(engine: Engine, code: str, partner: str, *, at: dt.datetime = NOW) -> None:
+    with Session(engine) as session:
+        linking.redeem_link_code(session, code, partner, now=at)
+        session.commit()
+
+
+def _partner_of(engine: Engine, user: str) -> str | None:
+    with Session(engine) as session:
+        return linking.linked_partner_id(session, "slack", user)
+
+
+def test_a_confirmed_code_links_the_slack_user_to_the_partner(engine: Engine) -> None:
+    code = _issue(engine)
+    with Session(engine) as session:
+        pending = linking.pending_link(session, code, now=NOW)
+    assert (pending.channel, pending.external_user_id, pending.team_id) == ("slack", "U1", "T1")
+    assert _partner_of(engine, "U1") is None
+
+    _redeem(engine, code, "P-0001", at=NOW + dt.timedelta(minutes=5))
+
+    assert _partner_of(engine, "U1") == "P-0001"
+    with Session(engine) as session:
+        [link] = linking.links_of_partner(session, "P-0001")
+    assert (link.external_user_id, link.team_id) == ("U1", "T1")
+
+
+def test_a_code_works_once(engine: Engine) -> None:
+    code = _issue(engine)
+    _redeem(engine, code, "P-0001")
+    with Session(engine) as session, pytest.raises(linking.LinkCodeError, match="already used"):
+        linking.redeem_link_code(session, code, "P-0002", now=NOW)
+    assert _partner_of(engine, "U1") == "P-0001"
+
+
+def test_a_code_expires(engine: Engine) -> None:
+    code = _issue(engine)
+    late = NOW + linking.LINK_CODE_TTL + dt.timedelta(seconds=1)
+    with Session(engine) as session, pytest.raises(linking.LinkCodeError, match="expired"):
+        linking.redeem_link_code(session, code, "P-0001", now=late)
+    assert _partner_of(engine, "U1") is None
+
+
+def test_unknown_codes_and_partners_are_refused(engine: Engine) -> None:
+    with Session(engine) as session, pytest.raises(linking.LinkCodeError, match="not valid"):
+        linking.pending_link(session, "no-such-code", now=NOW)
+    code = _issue(engine)
+    with Session(engine) as session, pytest.raises(linking.LinkCodeError, match="no partner"):
+        linking.redeem_link_code(session, code, "P-9999", now=NOW)
+
+
+def test_a_new_code_replaces_the_unused_one(engine: Engine) -> None:
+    first = _issue(engine)
+    second = _issue(engine, at=NOW + dt.timedelta(minutes=1))
+    with Session(engine) as session, pytest.raises(linking.LinkCodeError):
+        linking.pending_link(session, first, now=NOW + dt.timedelta(minutes=2))
+    _redeem(engine, second, "P-0002", at=NOW + dt.timedelta(minutes=2))
+    assert _partner_of(engine, "U1") == "P-0002"
+
+
+def test_codes_are_stored_only_as_hashes(engine: Engine) -> None:
+    code = _issue(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT * FROM link_codes")).all()
+    assert rows and all(code not in map(str, row) for row in rows)
+
+
+def test_relinking_moves_the_identity_to_the_new_partner(engine: Engine) -> None:
+    _redeem(engine, _issue(engine), "P-0001")
+    _redeem(engine, _issue(engine, at=NOW + dt.timedelta(minutes=1)), "P-0002")
+    assert _partner_of(engine, "U1") == "P-0002"
+    with Session(engine) as session:
+        assert len(session.scalars(select(ChatLink)).all()) == 1
+
+
+def test_unlinking_from_the_chat_and_from_the_account_screen(engine: Engine) -> None:
+    _redeem(engine, _issue(engine, "U1"), "P-0001")
+    _redeem(engine, _issue(engine, "U2"), "P-0001")
+    with Session(engine) as session:
+        assert linking.unlink_identity(session, "slack", "U1") == "P-0001"
+        assert linking.unlink_identity(session, "slack", "U1") is None
+        [remaining] = linking.links_of_partner(session, "P-0001")
+        # Another partner cannot remove P-0001's link; P-0001 can.
+        assert not linking.unlink_for_partner(session, "P-0002", remaining.id)
+        assert linking.unlink_for_partner(session, "P-0001", remaining.id)
+        session.commit()
+    assert _partner_of(engine, "U1") is None
+    assert _partner_of(engine, "U2") is None

@@ -1,0 +1,214 @@
+"""Migrations, first-start setup and the sample partners."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from partners.auth import verify_passcode
+from partners.catalogue import ProgramCatalogue
+from partners.db import create_db_engine, init_db, normalise_url
+from partners.migrate import downgrade, target_metadata, upgrade
+from partners.models import (
+    Certification,
+    ChatLink,
+    CourseCompletion,
+    EarnedCompetency,
+    Partner,
+    Person,
+    Voucher,
+)
+from partners.seed import generate, seed_sample_data
+from partners.snapshot import course_credits, load_snapshot
+from partners.tiers import current_tier, transferable_credits
+from tests.partners.conftest import TODAY
+from tests.partners.fixtures import Store, store_settings
+
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# One schema per test process, so parallel runs on the shared server never collide.
+TEST_SCHEMA = f"pa_partners_test_{os.getpid()}"
+
+
+def _schema_diff(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, target_metadata()))
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Engine]:
+    """A private schema in the local PostgreSQL server, dropped afterwards."""
+    try:
+        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
+    with admin:
+        admin.execute(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE")
+        admin.execute(f"CREATE SCHEMA {TEST_SCHEMA}")
+    engine = create_db_engine(
+        POSTGRES_URL, connect_args={"options": f"-csearch_path={TEST_SCHEMA}"}
+    )
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE")
+
+
+def test_plain_postgres_urls_use_psycopg3() -> None:
+    assert normalise_url(POSTGRES_URL).startswith("postgresql+psycopg://")
+    assert normalise_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
+
+
+def test_migrations_produce_the_models_schema_on_sqlite(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    upgrade(engine)
+    assert _schema_diff(engine) == []
+    downgrade(engine, "base")
+    upgrade(engine)
+    assert _schema_diff(engine) == []
+
+
+@pytest.mark.postgres
+def test_migrations_produce_the_models_schema_on_postgres(postgres: Engine) -> None:
+    upgrade(postgres)
+    assert _schema_diff(postgres) == []
+
+
+@pytest.mark.postgres
+def test_seeded_postgres_store_answers_like_sqlite(
+    postgres: Engine, catalogue: ProgramCatalogue, store: Store
+) -> None:
+    upgrade(postgres)
+    seed_sample_data(postgres, catalogue, count=40)
+    with Session(postgres) as pg, Session(store.engine) as lite:
+        assert pg.scalar(select(func.count()).select_from(Partner)) == 40
+        # Same generator, same seed: P-0001 is identical in both stores.
+        assert load_snapshot(pg, "P-0001", TODAY) == load_snapshot(lite, "P-0001", TODAY)
+        # Explicit seed ids must not break later inserts (sequences advanced).
+        person = Person(partner_id="P-0001", name="New Hire", email="n@x.example", role="dev")
+        pg.add(person)
+        pg.commit()
+        assert person.id > 0
+
+
+def test_init_db_is_idempotent_and_seeds_once(store: Store) -> None:
+    engine = init_db(store.settings, engine=store.engine)
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Partner)) == 320
+
+
+def test_without_sample_data_there_is_no_partner_and_no_default_passcode(tmp_path: Path) -> None:
+    settings = store_settings(
+        f"sqlite:///{tmp_path / 'empty.db'}", tmp_path, seed_sample_data=False
+    )
+    engine = init_db(settings, engine=create_db_engine(settings.effective_database_url))
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Partner)) == 0
+
+
+def test_sample_partners_cover_countries_and_tiers_realistically(store: Store) -> None:
+    with Session(store.engine) as session:
+        partners = list(session.scalars(select(Partner)))
+        assert len(partners) >= 300
+        assert len({p.country for p in partners}) >= 10
+        tiers = Counter(p.tier for p in partners)
+        assert set(tiers) == {"Registered", "Silver", "Gold", "Platinum"}
+        # A pyramid: most partners at the bottom, fewest at the top.
+        assert tiers["Registered"] > tiers["Silver"] > tiers["Gold"] > tiers["Platinum"] >= 10
+        for table in (Person, Certification, CourseCompletion, EarnedCompetency, Voucher, ChatLink):
+            assert session.scalar(select(func.count()).select_from(table)), table.__tablename__
+
+
+def test_every_sample_partner_signs_in_with_demo_and_nothing_else(store: Store) -> None:
+    with Session(store.engine) as session:
+        hashes = set(session.scalars(select(Partner.passcode_hash)))
+    assert len(hashes) == 1
+    (stored,) = hashes
+    assert stored and "demo" not in stored
+    assert verify_passcode("demo", stored)
+    assert not verify_passcode("Demo", stored)
+    assert not verify_passcode("", stored)
+
+
+def test_sample_records_are_consistent_with_the_rules(store: Store) -> None:
+    """Recorded tier = computed tier; every earned competency meets its requirements."""
+    catalogue = store.catalogue
+    with Session(store.engine) as session:
+        for partner in session.scalars(select(Partner)):
+            snapshot = load_snapshot(session, partner.id, TODAY)
+            assert snapshot is not None
+            assert current_tier(catalogue.rules, snapshot).name == partner.tier, partner.id
+            credits = course_credits(catalogue.courses, snapshot.completed_courses)
+            transfers = transferable_credits(
+                catalogue.competencies.values(), snapshot.certifications
+            )
+            certified = _certified_people(session, partner.id, catalogue)
+            for competency_id in snapshot.competencies:
+                need = catalogue.competencies[competency_id].requirements
+                assert (
+                    credits.get(competency_id, 0) + transfers.get(competency_id, 0) >= need.credits
+                )
+                assert set(need.required_courses) <= snapshot.completed_courses
+                assert certified.get(competency_id, 0) >= need.certified_people, (
+                    partner.id,
+                    competency_id,
+                )
+
+
+def _certified_people(
+    session: Session, partner_id: str, catalogue: ProgramCatalogue
+) -> Counter[str]:
+    rows = session.execute(
+        select(Certification.person_id, Certification.name, Certification.course_id)
+        .join(Person, Person.id == Certification.person_id)
+        .where(Person.partner_id == partner_id)
+    )
+    people: dict[str, set[int]] = {}
+    for person_id, name, course_id in rows:
+        competencies = set(catalogue.courses[course_id].competencies) if course_id else set()
+        competencies |= {
+            c.id
+            for c in catalogue.competencies.values()
+            if any(t.certification == name for t in c.credit_transfer)
+        }
+        for competency_id in competencies:
+            people.setdefault(competency_id, set()).add(person_id)
+    return Counter({c: len(p) for c, p in people.items()})
+
+
+def test_demo_partner_is_silver_in_germany_close_to_gold(store: Store) -> None:
+    with Session(store.engine) as session:
+        partner = session.get(Partner, "P-0001")
+        snapshot = load_snapshot(session, "P-0001", TODAY)
+    assert partner is not None and snapshot is not None
+    assert (partner.country, partner.tier) == ("DE", "Silver")
+    assert snapshot.satisfaction_score == 7.6
+    assert snapshot.revenue_last_year == 420_000
+    assert len(snapshot.competencies) == 3
+    assert snapshot.available_vouchers == 2
+
+
+def test_seeding_is_deterministic_and_fast(catalogue: ProgramCatalogue, tmp_path: Path) -> None:
+    first = [(p.id, p.name, p.tier, sorted(p.competencies)) for p in generate(catalogue, 50)]
+    second = [(p.id, p.name, p.tier, sorted(p.competencies)) for p in generate(catalogue, 50)]
+    assert first == second
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'timed.db'}")
+    upgrade(engine)
+    started = time.perf_counter()
+    summary = seed_sample_data(engine, catalogue, count=300)
+    assert summary.partners == 300
+    assert time.perf_counter() - started < 5
+    with pytest.raises(RuntimeError, match="already has 300 partners"):
+        seed_sample_data(engine, catalogue, count=300)
