@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
-from bot.routers.partners import Caller, Context, caller
+from bot.deps import Caller, Context, caller
 from partners import handoff
 from partners.handoff import Role, TicketStatus
 from partners.identity import Identity

@@ -10,14 +10,15 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel
 
-from bot.settings import Settings, get_settings
-from partners.auth import InvalidTokenError, MissingSecretError, is_operator_token, jwt_secret
-from partners.context import PartnerContext, context_for
+from bot.deps import Caller, Context
+from bot.settings import Settings
+from partners.auth import jwt_secret
+from partners.context import PartnerContext
 from partners.db import init_db
-from partners.identity import Identity, identity_from_token
+from partners.identity import Identity
 from partners.recommender import MAX_LIMIT, recommend
 from partners.snapshot import load_snapshot
 from partners.status import partner_status
@@ -26,7 +27,6 @@ logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/partners", tags=["partners"])
 
-_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 PartnerId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,16}$", examples=["P-0001"])]
 
 
@@ -65,45 +65,6 @@ class RecommendationsOut(BaseModel):
     notes: list[str]
 
 
-def partner_context(settings: Annotated[Settings, Depends(get_settings)]) -> PartnerContext:
-    """FastAPI dependency: store, catalogue and settings for partner features."""
-    return context_for(settings)
-
-
-def caller(
-    request: Request, context: Annotated[PartnerContext, Depends(partner_context)]
-) -> Identity:
-    """FastAPI dependency: the verified caller of this request.
-
-    Raises:
-        HTTPException: 401 with the reason for a missing, forged, expired or
-            signed-out token; 503 when the server has no signing key.
-
-    """
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "sign in first: send the access token as 'Authorization: Bearer <token>'",
-            headers=_CHALLENGE,
-        )
-    if is_operator_token(token, context.settings):
-        return Identity(subject="operator", role="operator", channel="api")
-    try:
-        with context.session() as session:
-            return identity_from_token(token, context.settings, session)
-    except InvalidTokenError as exc:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.reason, headers=_CHALLENGE) from exc
-    except MissingSecretError as exc:
-        logger.error("cannot check access tokens: %s", exc)
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, "sign-in is not configured on this server"
-        ) from exc
-
-
-Caller = Annotated[Identity, Depends(caller)]
-Context = Annotated[PartnerContext, Depends(partner_context)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many courses to pick.")]
 Goal = Annotated[str | None, Query(max_length=300, description='e.g. "get into AI"')]
 

@@ -12,19 +12,16 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
-from sqlalchemy.orm import Session
 
+from bot.deps import Context, bearer_token, verified_bearer
 from bot.settings import Settings, get_settings
 from partners import sessions
-from partners.auth import InvalidTokenError, MissingSecretError, Role, verify_token
+from partners.auth import Role, verify_token
 from partners.db import engine_for
-from partners.identity import identity_from_token
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
-
-_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 @dataclass(frozen=True)
@@ -36,18 +33,7 @@ class SignedIn:
     role: Role
 
 
-def _bearer_token(request: Request) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "sign in first: send the access token as 'Authorization: Bearer <token>'",
-            headers=_CHALLENGE,
-        )
-    return token.strip()
-
-
-def signed_in(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> SignedIn:
+def signed_in(request: Request, context: Context) -> SignedIn:
     """FastAPI dependency: the verified, not signed-out bearer token of the request.
 
     Raises:
@@ -55,17 +41,8 @@ def signed_in(request: Request, settings: Annotated[Settings, Depends(get_settin
             expired or signed out; 503 when the server has no signing key.
 
     """
-    token = _bearer_token(request)
-    try:
-        with Session(engine_for(settings.effective_database_url)) as db:
-            identity = identity_from_token(token, settings, db, channel="web")
-    except InvalidTokenError as exc:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.reason, headers=_CHALLENGE) from exc
-    except MissingSecretError as exc:
-        logger.error("cannot check access tokens: %s", exc)
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, "sign-in is not configured on this server"
-        ) from exc
+    token = bearer_token(request)
+    identity = verified_bearer(token, context, channel="web")
     return SignedIn(token, identity.subject, identity.role)
 
 
