@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ class Stack:
     app_url: str
     rasa_url: str
     log: Path
+    operator_token: str
 
     def say(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
         """Send one message through Rasa's REST channel and return the bot's replies."""
@@ -50,7 +52,8 @@ class Stack:
         return replies
 
 
-def _model_path() -> str:
+def model_path() -> str:
+    """The trained model under test: ``PA_TEST_MODEL`` (set by make test) or the newest."""
     explicit = os.environ.get("PA_TEST_MODEL")
     if explicit:
         return explicit
@@ -77,9 +80,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlack) -> It
     env["PA_VAR_DIR"] = str(log.parent)
     # The Slack channel is enabled, with test credentials, and talks to the fake Slack.
     env.update(fake_slack.stack_env)
+    env["PA_OPERATOR_TOKEN"] = operator_token = f"operator-{uuid.uuid4().hex}"
     with log.open("wb") as out:
         launcher = subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts" / "launch.py"), "--model", _model_path()],
+            [sys.executable, str(ROOT / "scripts" / "launch.py"), "--model", model_path()],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -91,7 +95,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlack) -> It
                 if launcher.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"the stack did not start:\n{log.read_text()[-4000:]}")
                 time.sleep(1)
-            yield Stack(f"http://127.0.0.1:{APP_PORT}", f"http://127.0.0.1:{RASA_PORT}", log)
+            yield Stack(
+                f"http://127.0.0.1:{APP_PORT}", f"http://127.0.0.1:{RASA_PORT}", log, operator_token
+            )
         finally:
             launcher.terminate()
             try:

@@ -25,9 +25,13 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 860}
 PHONE: ViewportSize = {"width": 375, "height": 740}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """One Chromium for the session."""
+    """One Chromium for the browser tests.
+
+    Package scope, not session: Playwright's sync API keeps an event loop running
+    while it is open, and later tests call ``asyncio.run``.
+    """
     if not CHROMIUM.exists():
         pytest.fail("no /usr/bin/chromium: run scripts/setup-browser.sh (make test does)")
     with sync_playwright() as playwright:

@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
+
 import httpx
 import pytest
+import yaml
 
-from tests.e2e.conftest import Stack
+from tests.conftest import Stack
 
 pytestmark = pytest.mark.e2e
+
+BRIEF_FACTS = yaml.safe_load(
+    (Path(__file__).parents[1] / "knowledge" / "brief_facts.yaml").read_text()
+)
+
+
+def _sender(prefix: str) -> str:
+    # Conversations persist in var/rasa-trackers.db: a fresh id per test run.
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def _texts(replies: list[dict]) -> str:
     return "\n".join(reply.get("text", "") for reply in replies)
+
+
+def _token(stack: Stack, partner: str = "P-0001") -> str:
+    response = httpx.post(
+        f"{stack.app_url}/v1/auth/token", data={"username": partner, "password": "demo"}
+    )
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
 
 
 def test_both_processes_answer(stack: Stack) -> None:
@@ -20,20 +42,78 @@ def test_both_processes_answer(stack: Stack) -> None:
 
 
 def test_a_program_question_is_answered_from_the_index_with_its_source(stack: Stack) -> None:
-    replies = stack.say("e2e-program", "what does the Security competency require?")
-    text = _texts(replies)
+    text = _texts(stack.say(_sender("program"), "what does the Security competency require?"))
     assert "Security" in text
     assert "C-SECURITY" in text, f"no citation of the competency in: {text}"
 
 
+@pytest.mark.parametrize(
+    "fact", BRIEF_FACTS, ids=[f"fact{f['fact']}-{f['expected'][0]}" for f in BRIEF_FACTS]
+)
+def test_every_fact_of_the_brief_is_answered_in_conversation(stack: Stack, fact: dict) -> None:
+    text = _texts(stack.say(_sender("brief"), fact["question"])).lower()
+    for phrase in fact["key_phrases"]:
+        assert phrase in text, f"{fact['question']!r} -> {text!r} lacks {phrase!r}"
+
+
+def test_a_follow_up_is_about_the_course_just_discussed(stack: Stack) -> None:
+    sender = _sender("followup")
+    first = _texts(stack.say(sender, "tell me about course U-SEC-101"))
+    assert "U-SEC-101" in first, first
+    follow_up = _texts(stack.say(sender, "how long is it?"))
+    assert " h" in follow_up or "hour" in follow_up, follow_up
+    assert "U-SEC-101" in follow_up or first.split("\n")[0][:20] in follow_up, follow_up
+
+
+def test_an_unknown_competency_gets_i_dont_know_and_suggestions(stack: Stack) -> None:
+    text = _texts(stack.say(_sender("unknown"), "what does the Quantum Baking competency require?"))
+    assert "don't know" in text.lower(), text
+    assert "did you mean" in text.lower(), text
+
+
 def test_small_talk_gets_sensible_replies(stack: Stack) -> None:
-    greeting = _texts(stack.say("e2e-smalltalk", "hello"))
-    thanks = _texts(stack.say("e2e-smalltalk", "thanks a lot"))
-    goodbye = _texts(stack.say("e2e-smalltalk", "bye"))
+    sender = _sender("smalltalk")
+    greeting = _texts(stack.say(sender, "hello"))
+    thanks = _texts(stack.say(sender, "thanks a lot"))
+    goodbye = _texts(stack.say(sender, "bye"))
     assert greeting and thanks and goodbye
     assert len({greeting, thanks, goodbye}) == 3, "each gets its own reply"
 
 
 def test_out_of_scope_is_declined_politely(stack: Stack) -> None:
-    text = _texts(stack.say("e2e-oos", "can you book me a table for two at an italian restaurant"))
+    text = _texts(
+        stack.say(_sender("oos"), "can you book me a table for two at an italian restaurant")
+    )
     assert "program" in text.lower(), text
+
+
+def test_a_signed_in_partner_gets_its_tier_and_gap(stack: Stack) -> None:
+    replies = stack.say(_sender("tier"), "what's my tier?", metadata={"token": _token(stack)})
+    text = _texts(replies)
+    assert "Silver" in text, text  # P-0001 is a Silver partner in Germany (sample data)
+    assert "Gold" in text and "days" in text, text
+    assert any(reply.get("custom", {}).get("type") == "tier_progress" for reply in replies)
+
+
+def test_without_a_verified_identity_no_partner_data_is_shown(stack: Stack) -> None:
+    for metadata in (None, {"token": "forged"}, {"partner_id": "P-0001"}):
+        text = _texts(stack.say(_sender("anon"), "what's my tier?", metadata=metadata))
+        assert "sign in" in text.lower(), text
+        assert "Silver" not in text and "P-0001" not in text, text
+
+
+def test_a_request_for_a_human_opens_a_ticket_operators_can_read(stack: Stack) -> None:
+    sender = _sender("handoff")
+    stack.say(sender, "what does the Security competency require?")
+    text = _texts(stack.say(sender, "can I talk to a real person please"))
+    assert "ticket #" in text.lower(), text
+    operator = stack.operator_token
+    tickets = httpx.get(
+        f"{stack.app_url}/v1/handoff/tickets", headers={"Authorization": f"Bearer {operator}"}
+    ).json()["items"]
+    ticket = next(item for item in tickets if item["sender_id"] == sender)
+    full = httpx.get(
+        f"{stack.app_url}/v1/handoff/tickets/{ticket['id']}",
+        headers={"Authorization": f"Bearer {operator}"},
+    ).json()
+    assert any("Security competency" in line["text"] for line in full["transcript"])

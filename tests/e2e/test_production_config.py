@@ -21,7 +21,7 @@ import pika
 import pytest
 
 from scripts.launch import ROOT, app_command, rasa_command
-from tests.e2e.conftest import _model_path
+from tests.conftest import model_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -81,7 +81,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
     )
     commands = [(app_command(APP_PORT), f"http://127.0.0.1:{APP_PORT}/health")] + [
         (
-            rasa_command(_model_path(), port, TOKEN, "deploy/endpoints.production.yml"),
+            rasa_command(model_path(), port, TOKEN, "deploy/endpoints.production.yml"),
             f"http://127.0.0.1:{port}/",
         )
         for port in RASA_PORTS
