@@ -55,6 +55,8 @@ def child_environment() -> dict[str, str]:
         if not env.get(key):
             env[key] = value
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # Rasa 3.6's dependencies print pages of deprecation warnings at start-up.
+    env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
     return env
 
 
