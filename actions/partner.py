@@ -30,7 +30,8 @@ from partners.tiers import PartnerSnapshot, tier_gap
 
 logger = logging.getLogger(__name__)
 
-CARD_CHANNELS = frozenset({"rest", "socketio"})
+# Channels whose clients draw the tier-progress card (Slack as blocks with text bars).
+CARD_CHANNELS = frozenset({"rest", "socketio", "slack"})
 NO_GOAL = frozenset({"", "none", "no", "no particular goal"})
 
 

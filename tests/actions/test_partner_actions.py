@@ -132,10 +132,13 @@ def test_without_sign_in_no_partner_data_is_shown(executor: ActionExecutor, acti
     assert cards == [] and events == []
 
 
-def test_slack_user_linked_to_a_partner_gets_plain_text(executor: ActionExecutor) -> None:
+def test_slack_user_linked_to_a_partner_gets_its_status_and_card(
+    executor: ActionExecutor,
+) -> None:
     texts, cards, _ = run(executor, action_call("partner_slack"))
     assert "(P-0020) is **" in texts[0]
-    assert cards == []  # Slack gets no web card
+    # The Slack channel draws the card as blocks with text progress bars.
+    assert [card["type"] for card in cards] == ["tier_progress"]
 
 
 def test_unlinked_slack_user_is_asked_to_link(executor: ActionExecutor) -> None:
