@@ -1,9 +1,10 @@
 """Rasa's logistic-regression intent classifier with its regularisation exposed.
 
 Rasa's ``LogisticRegressionClassifier`` fixes ``C=1``. On unit-length MiniLM sentence
-embeddings that is too strong a penalty: BANKING77 accuracy is 91.1% at ``C=1`` and
-92.8% at ``C=10`` (scripts/bench_nlu.py). Everything else, persistence included, is
-Rasa's own class.
+embeddings that is too strong a penalty: with scikit-learn on the frozen int8 MiniLM
+embeddings, BANKING77 accuracy is 91.1% at ``C=1``, 92.8% at ``C=10`` and 92.9% at
+``C=100`` (10 is as good and fits twice as fast). Everything else, persistence
+included, is Rasa's own class.
 """
 
 from __future__ import annotations
