@@ -231,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     stock_dir = BENCH_DIR / "stockbot"
     shutil.rmtree(stock_dir, ignore_errors=True)
+    stock_dir.mkdir(parents=True)
     print("==> training time: stock `rasa init` bot", flush=True)
     stock_train = timed(
         [str(RASA), "init", "--no-prompt", "--init-dir", str(stock_dir)], cwd=BENCH_DIR

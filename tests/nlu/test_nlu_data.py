@@ -157,5 +157,8 @@ def test_end_to_end_test_conversations_cover_every_flow(domain: dict[str, Any]) 
     intents = {step["intent"] for s in stories for step in s["steps"] if "intent" in step}
     actions = {step["action"] for s in stories for step in s["steps"] if "action" in step}
     assert set(domain["intents"]) <= intents
-    assert set(domain["actions"]) <= actions
+    # Overrides of Rasa's default actions (action_default_*) run inside Rasa's own
+    # flows, such as the two-stage fallback, never as a story step.
+    custom = {action for action in domain["actions"] if not action.startswith("action_default_")}
+    assert custom <= actions
     assert all("user" in step for s in stories for step in s["steps"] if "intent" in step)
