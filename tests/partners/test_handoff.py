@@ -7,7 +7,6 @@ import os
 import typing
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -17,9 +16,9 @@ from partners.db import create_db_engine
 from partners.handoff import HandoffError, TicketNotFoundError, TranscriptLine
 from partners.migrate import upgrade
 from partners.models import TICKET_STATUSES, Partner
+from tests.partners.fixtures import postgres_schema
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TEST_SCHEMA = f"pa_handoff_test_{os.getpid()}"
 
 
@@ -171,25 +170,11 @@ def test_the_status_type_names_the_stored_statuses() -> None:
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[Engine]:
-    """A private schema in the local PostgreSQL server, dropped afterwards."""
-    try:
-        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
-    with admin:
-        admin.execute(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE")
-        admin.execute(f"CREATE SCHEMA {TEST_SCHEMA}")
-    engine = create_db_engine(
-        POSTGRES_URL, connect_args={"options": f"-csearch_path={TEST_SCHEMA}"}
-    )
-    try:
+    """A private, migrated schema in the local PostgreSQL server, with partners."""
+    with postgres_schema(TEST_SCHEMA) as engine:
         upgrade(engine)
         _add_partners(engine)
         yield engine
-    finally:
-        engine.dispose()
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE")
 
 
 @pytest.mark.postgres

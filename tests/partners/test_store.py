@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -32,9 +31,8 @@ from partners.seed import generate, seed_sample_data
 from partners.snapshot import course_credits, load_snapshot
 from partners.tiers import current_tier, transferable_credits
 from tests.partners.conftest import TODAY
-from tests.partners.fixtures import Store, store_settings
+from tests.partners.fixtures import POSTGRES_URL, Store, postgres_schema, store_settings
 
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 # One schema per test process, so parallel runs on the shared server never collide.
 TEST_SCHEMA = f"pa_partners_test_{os.getpid()}"
 
@@ -48,22 +46,8 @@ def _schema_diff(engine: Engine) -> list[object]:
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[Engine]:
     """A private schema in the local PostgreSQL server, dropped afterwards."""
-    try:
-        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
-    with admin:
-        admin.execute(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE")
-        admin.execute(f"CREATE SCHEMA {TEST_SCHEMA}")
-    engine = create_db_engine(
-        POSTGRES_URL, connect_args={"options": f"-csearch_path={TEST_SCHEMA}"}
-    )
-    try:
+    with postgres_schema(TEST_SCHEMA) as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE")
 
 
 def test_plain_postgres_urls_use_psycopg3() -> None:
