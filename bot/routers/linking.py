@@ -17,10 +17,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from bot.deps import Context
 from bot.routers.sessions import SignedIn, signed_in_partner
-from bot.settings import Settings, get_settings
 from partners import linking
-from partners.db import engine_for
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +51,8 @@ class LinkOut(BaseModel):
     linked_at: dt.datetime
 
 
-def _db(settings: Annotated[Settings, Depends(get_settings)]) -> Iterator[Session]:
-    with Session(engine_for(settings.effective_database_url), expire_on_commit=False) as session:
+def _db(context: Context) -> Iterator[Session]:
+    with context.session() as session:
         yield session
 
 
