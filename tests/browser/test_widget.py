@@ -97,6 +97,11 @@ def test_quick_replies_work_from_the_keyboard(page: Page) -> None:
 def test_an_expired_session_returns_to_sign_in_with_a_note(page: Page) -> None:
     page.goto("/")
     sign_in(page)
+    # The widget stores its chat session id right after sign-in, rewriting the stored
+    # auth; tamper with the token only after that, or the write undoes the tampering.
+    page.wait_for_function(
+        """() => (JSON.parse(sessionStorage.getItem("pa.auth") || "null") || {}).session"""
+    )
     page.evaluate(
         """() => {
             const auth = JSON.parse(sessionStorage.getItem("pa.auth"));
