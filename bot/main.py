@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +34,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.action_executor = actions.build_executor()
     partners.startup(settings)  # needs PA_JWT_SECRET; migrates and seeds the partner store
     knowledge.warm_up()
+    # Everything loaded so far lives as long as the process. Out of the collector's
+    # sight, a full collection no longer walks torch, spaCy and faiss objects with
+    # every request waiting (docs/benchmarks.md: such pauses set the tail latency).
+    gc.collect()
+    gc.freeze()
     logger.info("app ready")
     yield
 

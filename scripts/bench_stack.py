@@ -6,7 +6,8 @@ for our stack and for the stock bot on the same machine:
 - cold start: from starting the processes to the first answered message;
 - REST turn latency p50/p99 for a knowledge question, a tier question and a
   recommendation, with 1 conversation and with 16 concurrent conversations;
-- throughput over 60 s with 16 conversations sending back to back;
+- throughput over 60 s with 16 conversations sending back to back, in slices that
+  alternate between the two stacks (both up at once; the one not measured is idle);
 - training time, and peak resident memory per process.
 
 The figures and a plot go to docs/benchmarks.md (between the stack-bench markers) and
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,12 +36,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scripts.bench_report import write_report  # noqa: E402
-from scripts.launch import child_environment, rasa_command  # noqa: E402
+from scripts.launch import THREAD_LIMITS, child_environment, rasa_command  # noqa: E402
 
 BENCH_DIR = ROOT / "var" / "bench"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 OUR_APP_PORT, OUR_RASA_PORT, STOCK_PORT = 8000, 5005, 5015
 CONCURRENCY = 16
+# Conversation ids are new in every run: conversations persist in var/rasa-trackers.db,
+# and a later run must not continue (and pay for) an earlier run's long conversations.
+RUN_ID = uuid.uuid4().hex[:8]
 
 Turn = Callable[[httpx.AsyncClient, str], Awaitable[float]]
 
@@ -129,8 +134,12 @@ async def latencies(turn: Turn, conversations: int, turns_each: int, tag: str) -
     return [value for values in results for value in values]
 
 
-async def throughput(turn: Turn, seconds: float, tag: str) -> tuple[float, float]:
-    """Return (turns per second, p99 latency) with CONCURRENCY back-to-back conversations."""
+async def throughput_slice(turn: Turn, seconds: float, tag: str) -> tuple[list[float], float]:
+    """Run CONCURRENCY conversations back to back for ``seconds``.
+
+    Returns every turn's latency and the slice's wall time (in-flight turns included).
+    The same ``tag`` continues the same conversations (5 per concurrent sender).
+    """
     deadline = time.monotonic() + seconds
     timings: list[float] = []
     async with httpx.AsyncClient() as client:
@@ -144,7 +153,7 @@ async def throughput(turn: Turn, seconds: float, tag: str) -> tuple[float, float
         started = time.monotonic()
         await asyncio.gather(*(conversation(n) for n in range(CONCURRENCY)))
         elapsed = time.monotonic() - started
-    return len(timings) / elapsed, percentile(timings, 99)
+    return timings, elapsed
 
 
 def wait_first_answer(turn: Turn, started: float, process: subprocess.Popen[bytes]) -> float:
@@ -175,43 +184,90 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=60)
 
 
-def measure(
-    name: str,
-    command: Sequence[str],
-    cwd: Path,
-    env: dict[str, str],
-    turns: dict[str, Turn],
-    seconds: float,
-    samples: int,
-) -> dict:
-    """Start one stack, measure it, stop it; return its figures."""
-    print(f"==> {name}: cold start", flush=True)
-    log = (BENCH_DIR / f"{name}.log").open("wb")
-    started = time.monotonic()
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    probe = MemoryProbe(process.pid).start()
-    figures: dict = {"latency": {}}
-    try:
-        first = next(iter(turns.values()))
-        figures["cold_start_s"] = wait_first_answer(first, started, process)
-        for label, turn in turns.items():
-            print(f"==> {name}: {label} latency", flush=True)
-            single = asyncio.run(latencies(turn, 1, samples, f"{name}-{label}-1"))
+@dataclass
+class Stack:
+    """One stack under test: how to start it, its turns, and the figures measured."""
+
+    name: str
+    command: Sequence[str]
+    cwd: Path
+    env: dict[str, str]
+    turns: dict[str, Turn]
+    figures: dict = field(default_factory=lambda: {"latency": {}, "timings": [], "elapsed": 0.0})
+    process: subprocess.Popen[bytes] | None = None
+    probe: MemoryProbe | None = None
+
+    @property
+    def main_turn(self) -> Turn:
+        """The turn used for cold start and throughput (the first one)."""
+        return next(iter(self.turns.values()))
+
+    def start(self) -> None:
+        """Start the stack and measure the time to its first answer."""
+        print(f"==> {self.name}: cold start", flush=True)
+        log = (BENCH_DIR / f"{self.name}.log").open("wb")
+        started = time.monotonic()
+        self.process = subprocess.Popen(
+            self.command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        self.probe = MemoryProbe(self.process.pid).start()
+        self.figures["cold_start_s"] = wait_first_answer(self.main_turn, started, self.process)
+
+    def measure_latency(self, samples: int) -> None:
+        """p50/p99 of each turn with 1 conversation and with CONCURRENCY conversations."""
+        for label, turn in self.turns.items():
+            print(f"==> {self.name}: {label} latency", flush=True)
+            tag = f"{self.name}-{RUN_ID}-{label}"
+            single = asyncio.run(latencies(turn, 1, samples, f"{tag}-1"))
             per_conv = max(2, samples // CONCURRENCY)
-            many = asyncio.run(latencies(turn, CONCURRENCY, per_conv, f"{name}-{label}-16"))
-            figures["latency"][label] = {
+            many = asyncio.run(latencies(turn, CONCURRENCY, per_conv, f"{tag}-16"))
+            self.figures["latency"][label] = {
                 "p50_1": percentile(single, 50),
                 "p99_1": percentile(single, 99),
                 "p50_16": percentile(many, 50),
                 "p99_16": percentile(many, 99),
             }
-        print(f"==> {name}: throughput over {seconds:.0f} s", flush=True)
-        figures["throughput"], figures["throughput_p99"] = asyncio.run(
-            throughput(first, seconds, name)
+
+    def measure_throughput_slice(self, seconds: float) -> None:
+        """Add one throughput slice to the stack's figures."""
+        timings, elapsed = asyncio.run(
+            throughput_slice(self.main_turn, seconds, f"{self.name}-{RUN_ID}")
         )
+        self.figures["timings"] += timings
+        self.figures["elapsed"] += elapsed
+
+    def stop(self) -> dict:
+        """Stop the stack; return its figures, peak memory and throughput included."""
+        if self.probe:
+            self.figures["memory"] = self.probe.stop()
+        if self.process:
+            stop(self.process)
+        timings, elapsed = self.figures.pop("timings"), self.figures.pop("elapsed")
+        if timings:
+            self.figures["throughput"] = len(timings) / elapsed
+            self.figures["throughput_p99"] = percentile(timings, 99)
+        return self.figures
+
+
+def measure(stacks: list[Stack], seconds: float, slices: int, samples: int) -> list[dict]:
+    """Start every stack, measure each, stop them; return their figures in order.
+
+    Throughput is measured in ``slices`` alternating slices per stack (ours, stock, ours,
+    ...), ``seconds`` in all for each: the host's speed drifts from minute to minute, and
+    alternating gives both stacks the same conditions. A stack waiting for its slice is
+    idle (no load, no background work).
+    """
+    try:
+        for stack in stacks:
+            stack.start()
+        for stack in stacks:
+            stack.measure_latency(samples)
+        for n in range(slices):
+            for stack in stacks:
+                print(f"==> {stack.name}: throughput, slice {n + 1} of {slices}", flush=True)
+                stack.measure_throughput_slice(seconds / slices)
     finally:
-        figures["memory"] = probe.stop()
-        stop(process)
+        figures = [stack.stop() for stack in stacks]
     return figures
 
 
@@ -221,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", required=True)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--samples", type=int, default=40)
+    parser.add_argument("--slices", type=int, default=6, help="throughput slices per stack")
     args = parser.parse_args(argv)
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     env = child_environment()
@@ -237,23 +294,35 @@ def main(argv: list[str] | None = None) -> int:
         [str(RASA), "init", "--no-prompt", "--init-dir", str(stock_dir)], cwd=BENCH_DIR
     )
 
-    ours_url = f"http://127.0.0.1:{OUR_RASA_PORT}"
     launcher = [
         str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "scripts" / "launch.py"),
         "--model", args.model,
     ]  # fmt: skip
-    ours_turns = _our_turns(ours_url)
-    ours = measure("ours", launcher, ROOT, env, ours_turns, args.seconds, args.samples)
+    ours = Stack("ours", launcher, ROOT, env, _our_turns(f"http://127.0.0.1:{OUR_RASA_PORT}"))
 
     stock_url = f"http://127.0.0.1:{STOCK_PORT}"
     stock_model = sorted((stock_dir / "models").glob("*.tar.gz"))[-1]
-    stock_cmd = rasa_command(str(stock_model), STOCK_PORT, "bench", "endpoints.yml")
+    stock_cmd = rasa_command(
+        str(stock_model), STOCK_PORT, "bench", "endpoints.yml", with_fixes=False
+    )
     stock_cmd = [part for part in stock_cmd if part not in ("--credentials", "credentials.yml")]
-    stock_turns = {"greeting (stock bot)": make_turn(stock_url, ["hello"])}
-    stock = measure("stock", stock_cmd, stock_dir, env, stock_turns, args.seconds, args.samples)
+    # The stock bot runs as plain `rasa run` would: without our one-thread settings.
+    stock_env = {k: v for k, v in env.items() if k not in THREAD_LIMITS or k in os.environ}
+    stock = Stack(
+        "stock",
+        stock_cmd,
+        stock_dir,
+        stock_env,
+        {"greeting (stock bot)": make_turn(stock_url, ["hello"])},
+    )
 
+    ours_figures, stock_figures = measure([ours, stock], args.seconds, args.slices, args.samples)
     write_report(
-        ours | {"train_s": ours_train}, stock | {"train_s": stock_train}, os.cpu_count() or 0
+        ours_figures | {"train_s": ours_train},
+        stock_figures | {"train_s": stock_train},
+        os.cpu_count() or 0,
+        args.slices,
+        args.seconds,
     )
     print("==> wrote docs/benchmarks.md and docs/img/bench.svg")
     return 0

@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SECRETS_FILE = ROOT / "var" / "secrets.env"
 GENERATED_SECRETS = ("PA_JWT_SECRET", "PA_RASA_TOKEN")
+THREAD_LIMITS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _read_env_file(path: Path) -> dict[str, str]:
@@ -55,6 +56,10 @@ def child_environment() -> dict[str, str]:
         if not env.get(key):
             env[key] = value
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # Each server works on one message at a time per process: one BLAS/OpenMP thread
+    # each. More threads only contend for the cores (docs/benchmarks.md).
+    for threads_variable in THREAD_LIMITS:
+        env.setdefault(threads_variable, "1")
     # Rasa 3.6's dependencies print pages of deprecation warnings at start-up.
     env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
     return env
@@ -103,10 +108,22 @@ def app_command(port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def rasa_command(model: str, port: int, token: str, endpoints: str = "endpoints.yml") -> list[str]:
-    """Command line of one Rasa server with the REST, Socket.IO and Slack channels."""
+def rasa_command(
+    model: str, port: int, token: str, endpoints: str = "endpoints.yml", *, with_fixes: bool = True
+) -> list[str]:
+    """Command line of one Rasa server with the REST, Socket.IO and Slack channels.
+
+    ``with_fixes`` runs Rasa through ``rasa_addons.server`` (Rasa's own command line
+    with the per-turn fixes of ``rasa_addons/speedups.py``; run from the repository
+    root); ``False`` runs the plain ``rasa`` command, as the benchmark's stock bot does.
+    """
+    program = (
+        [str(ROOT / ".venv-rasa" / "bin" / "python"), "-m", "rasa_addons.server"]
+        if with_fixes
+        else [str(ROOT / ".venv-rasa" / "bin" / "rasa")]
+    )
     return [
-        str(ROOT / ".venv-rasa" / "bin" / "rasa"), "run",
+        *program, "run",
         "--model", model, "--endpoints", endpoints, "--credentials", "credentials.yml",
         "--interface", "127.0.0.1", "--port", str(port),
         "--enable-api", "--auth-token", token,

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
+from tests.rasa_env import RASA_PYTHON, run_in_rasa_env
+
 ROOT = Path(__file__).resolve().parents[2]
-RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 ONNX = ROOT / "var" / "onnx" / "model-int8.onnx"
 QUESTION_INTENTS = {
     "ask_program",
@@ -69,15 +70,9 @@ def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
     subprocess.run(
         train + ["--fixed-model-name", "nlu"], cwd=ROOT, env=env, check=True, capture_output=True
     )
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-c", PARSE, str(out / "nlu.tar.gz"), json.dumps(MESSAGES)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
+    result: dict[str, dict[str, Any]] = run_in_rasa_env(
+        PARSE, str(out / "nlu.tar.gz"), json.dumps(MESSAGES)
     )
-    result: dict[str, dict[str, Any]] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 

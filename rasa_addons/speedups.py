@@ -1,0 +1,200 @@
+"""Fixes for Rasa 3.6's costliest steps per turn, measured rather than guessed.
+
+Profiled under load (py-spy on the Rasa server, 16 conversations; figures in
+docs/benchmarks.md), these took most of the Rasa process's time per turn, doing the
+same work again and again. Each fix keeps Rasa's behaviour and its error
+messages; ``apply()`` installs them and ``rasa_addons.server`` calls it before Rasa
+starts.
+
+1. Action server replies: ``jsonschema.validate()`` re-checked the large events schema
+   against the JSON Schema meta-schema on every custom action (40-60 ms each). The
+   validator is now built once, and each event is checked against the one branch of
+   the schema's ``oneOf`` that its ``event`` name selects (the names are distinct, so
+   the result is the same); an event with an unknown name gets the full schema and
+   Rasa's own error.
+2. Event deserialisation: ``Event.resolve_by_type`` walked every subclass of ``Event``
+   for each event of each stored conversation; the lookup is now a dictionary, rebuilt
+   when a name is not in it (an event class defined later is still found).
+3. Graph runs: NLU and each policy prediction ran their graph through dask's scheduler,
+   whose bookkeeping cost more than some of the components. The graph is a small tree
+   run in one thread; it is now evaluated directly, each node once, in dependency order.
+4. Action calls: ``EndpointConfig.request`` opened a new HTTP client session, and so a
+   new TCP connection to the action server, for every custom action, and closed it
+   after. Each endpoint now keeps one session (and its keep-alive connections) per
+   event loop.
+5. Garbage collection: a full collection walked every object of TensorFlow, Rasa and
+   the model, 260-350 ms with the event loop stopped and every conversation in flight
+   waiting, once or twice a minute under load. Once the model is loaded, what exists
+   then is frozen out of the collector's sight (``gc.freeze()``); newer objects are
+   collected as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import gc
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+import rasa.core.run
+from jsonschema import Draft4Validator, ValidationError, validators
+from rasa.core.actions.action import RemoteAction
+from rasa.engine.exceptions import GraphRunError
+from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.events import Event
+from rasa.shared.utils.common import all_subclasses
+from rasa.shared.utils.schemas.events import EVENT_SCHEMA
+from rasa.utils.endpoints import EndpointConfig
+
+_DOCS_HINT = (
+    ". Failed to validate Action server response from API, "
+    "make sure your response from the Action endpoint is valid. "
+    f"For more information about the format visit {DOCS_BASE_URL}/custom-actions"
+)
+
+
+def _checked_validator(schema: dict[str, Any]) -> Draft4Validator:
+    validator_class = validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    validator: Draft4Validator = validator_class(schema)
+    return validator
+
+
+@functools.lru_cache(maxsize=1)
+def _reply_validators() -> tuple[Draft4Validator, Draft4Validator, dict[str, Draft4Validator]]:
+    """Return validators for a reply's shape, for any event, and for each event name."""
+    reply = RemoteAction.action_response_format_spec()
+    shape = {**reply, "properties": {**reply["properties"], "events": {"type": "array"}}}
+    any_event = _checked_validator(EVENT_SCHEMA)
+    # Each branch is part of EVENT_SCHEMA, checked just above: no meta-schema check again.
+    common = {key: value for key, value in EVENT_SCHEMA.items() if key != "oneOf"}
+    by_name = {
+        branch["properties"]["event"]["const"]: type(any_event)({**common, "allOf": [branch]})
+        for branch in EVENT_SCHEMA["oneOf"]
+    }
+    return _checked_validator(shape), any_event, by_name
+
+
+def validate_action_reply(reply: dict[str, Any]) -> None:
+    """Raise ``ValidationError`` where Rasa's response schema would reject ``reply``."""
+    shape, any_event, by_name = _reply_validators()
+    shape.validate(reply)
+    for event in reply.get("events") or []:
+        name = event.get("event") if isinstance(event, dict) else None
+        validator = by_name.get(name) if isinstance(name, str) else None
+        (validator or any_event).validate(event)
+
+
+def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+    """Drop-in for ``RemoteAction._validate_action_result``."""
+    try:
+        validate_action_reply(result)
+    except ValidationError as error:
+        error.message += _DOCS_HINT
+        raise
+    return True
+
+
+_event_classes: dict[str, type[Event]] = {}
+
+
+def _resolve_by_type(type_name: str, default: type[Event] | None = None) -> type[Event] | None:
+    """Drop-in for ``Event.resolve_by_type`` with a dictionary lookup."""
+    if type_name not in _event_classes:
+        for cls in all_subclasses(Event):  # first match wins, as in Rasa
+            _event_classes.setdefault(cls.type_name, cls)
+    if type_name in _event_classes:
+        return _event_classes[type_name]
+    if type_name == "topic":
+        return None  # Rasa's backwards compatibility for old TopicSet events
+    if default is not None:
+        return default
+    raise ValueError(f"Unknown event name '{type_name}'.")
+
+
+def _run_graph(
+    self: DaskGraphRunner,
+    inputs: dict[str, Any] | None = None,
+    targets: list[str] | None = None,
+) -> dict[str, Any]:
+    """Drop-in for ``DaskGraphRunner.run``: the same graph, evaluated directly."""
+    run_targets = targets if targets else self._graph_schema.target_names
+    schema = self._graph_schema.minimal_graph_schema(run_targets)
+    outputs: dict[str, Any] = {}
+    for name, value in (inputs or {}).items():
+        if isinstance(value, str) and value in schema.nodes:
+            raise GraphRunError(
+                f"Input value '{value}' clashes with a node name. Make sure "
+                f"that none of the input names passed to the `run` method are the "
+                f"same as node names in the graph schema."
+            )
+        outputs[name] = (name, value)
+
+    def output_of(name: str) -> Any:
+        if name not in outputs:
+            if name not in schema.nodes:
+                return name  # what dask passes for a key it cannot resolve
+            needs = [output_of(parent) for parent in schema.nodes[name].needs.values()]
+            outputs[name] = self._instantiated_nodes[name](*needs)
+        return outputs[name]
+
+    try:
+        return dict(output_of(target) for target in run_targets)
+    except RuntimeError as error:
+        raise GraphRunError("Error running runner.") from error
+
+
+class _KeptSession:
+    """``async with`` gives the endpoint's long-lived session and leaves it open."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self._session
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        return None
+
+
+_new_session = EndpointConfig.session
+
+
+def _kept_session(self: EndpointConfig) -> _KeptSession:
+    """Drop-in for ``EndpointConfig.session``: one open session per endpoint and loop."""
+    # kept on the endpoint itself: its headers and auth are baked into the session
+    sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession]
+    sessions = vars(self).setdefault("_kept_sessions", {})
+    loop = asyncio.get_running_loop()
+    session = sessions.get(loop)
+    if session is None or session.closed:
+        session = sessions[loop] = _new_session(self)
+    return _KeptSession(session)
+
+
+_load_agent_on_start = rasa.core.run.load_agent_on_start
+
+
+async def _load_agent_then_freeze(*args: Any, **kwargs: Any) -> Any:
+    """Drop-in for ``rasa.core.run.load_agent_on_start``: load, then freeze the heap."""
+    agent = await _load_agent_on_start(*args, **kwargs)
+    gc.collect()
+    gc.freeze()
+    return agent
+
+
+def apply() -> None:
+    """Install the fixes into the running Rasa (idempotent)."""
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[method-assign,assignment]
+    DaskGraphRunner.run = _run_graph  # type: ignore[method-assign]
+    EndpointConfig.session = _kept_session  # type: ignore[assignment,method-assign]
+    rasa.core.run.load_agent_on_start = _load_agent_then_freeze

@@ -1,0 +1,185 @@
+"""rasa_addons.speedups: the same verdicts, events and predictions as Rasa's own code.
+
+Each fix replaces a step of Rasa 3.6 that was costly per turn; these tests run Rasa's
+original next to the replacement in the Rasa environment and compare what a user
+would get: which action replies are accepted, which events come back from storage,
+and which intent, entities and next action a message gets from the trained model.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import model_path
+from tests.rasa_env import run_in_rasa_env
+
+# (reply from an action server, whether Rasa must accept it)
+REPLIES: list[tuple[dict[str, Any], bool]] = [
+    ({}, True),
+    ({"events": [], "responses": []}, True),
+    (
+        {
+            "events": [{"event": "slot", "name": "tier", "value": "Gold"}],
+            "responses": [{"text": "hi"}],
+        },
+        True,
+    ),
+    (
+        {
+            "events": [
+                {"event": "bot", "text": "hello", "data": {}, "timestamp": None},
+                {"event": "followup", "name": "action_listen"},
+                {"event": "session_started"},
+                {"event": "action", "name": "action_listen", "policy": None, "confidence": 1.0},
+                {"event": "active_loop", "name": None},
+                {"event": "reset_slots"},
+            ]
+        },
+        True,
+    ),
+    (
+        {
+            "events": [
+                {
+                    "event": "user",
+                    "text": "hi",
+                    "parse_data": {"intent": {"name": "greet", "confidence": 1.0}, "entities": []},
+                }
+            ]
+        },
+        True,
+    ),
+    ({"events": [{"event": "no_such_event"}]}, False),
+    ({"events": [{"name": "tier", "value": "Gold"}]}, False),
+    ({"events": "slot"}, False),
+    ({"events": [42]}, False),
+    ({"events": [{"event": "bot", "text": "hi", "timestamp": "yesterday"}]}, False),
+    ({"events": [{"event": "action", "name": 3}]}, False),
+    # one bad event among good ones
+    ({"events": [{"event": "slot", "name": "tier"}, {"event": "user", "text": 5}]}, False),
+    ({"responses": "hello"}, False),
+]
+
+MESSAGES = [
+    "hi",
+    "what does the Security competency require?",
+    "how far r we from platnum",
+    "recommend courses to get into AI",
+    "xqz blorp vvv",
+    "can I talk to a real person please",
+    "bye",
+]
+
+SCRIPT = r"""
+import asyncio, json, sys
+import jsonschema
+from rasa.core.actions.action import RemoteAction
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import UserMessage
+from rasa.shared.core.events import Event
+from rasa.shared.utils.common import all_subclasses
+from rasa_addons import speedups
+
+replies, model, messages = json.loads(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
+schema = RemoteAction.action_response_format_spec()
+
+def accepted(check, reply):
+    try:
+        check(reply)
+        return True
+    except jsonschema.ValidationError:
+        return False
+
+names = sorted({cls.type_name for cls in all_subclasses(Event)}) + ["topic"]
+
+def resolved(name):
+    found = Event.resolve_by_type(name)
+    return found.__name__ if found else None
+
+def unknown_name_error():
+    try:
+        Event.resolve_by_type("no_such_event")
+    except ValueError as error:
+        return str(error)
+
+agent = Agent.load(model)
+
+async def conversation(sender):
+    turns = []
+    for text in messages:
+        tracker = await agent.processor.log_message(UserMessage(text, sender_id=sender))
+        action, prediction = agent.processor.predict_next_with_tracker_if_should(tracker)
+        parse = tracker.latest_message.parse_data
+        turns.append({
+            "intent": parse["intent"]["name"],
+            "confidence": round(parse["intent"]["confidence"], 6),
+            "entities": sorted(f"{e['entity']}={e['value']}" for e in parse["entities"]),
+            "next_action": action.name(),
+            "policy": prediction.policy_name,
+        })
+    return turns
+
+rasa_run = {
+    "verdicts": [accepted(lambda r: jsonschema.validate(r, schema), r) for r in replies],
+    "events": {name: resolved(name) for name in names},
+    "unknown": unknown_name_error(),
+    "turns": asyncio.run(conversation("rasa")),
+}
+speedups.apply()
+remote = RemoteAction("action_answer_question", None)
+try:
+    remote._validate_action_result({"events": [{"event": "no_such_event"}]})
+    message = None
+except jsonschema.ValidationError as error:
+    message = error.message
+ours = {
+    "verdicts": [accepted(speedups.validate_action_reply, r) for r in replies],
+    "events": {name: resolved(name) for name in names},
+    "unknown": unknown_name_error(),
+    "turns": asyncio.run(conversation("ours")),
+    "rejection_message": message,
+}
+print(json.dumps({"rasa": rasa_run, "ours": ours}))
+"""
+
+
+@pytest.fixture(scope="module")
+def compared() -> dict[str, dict[str, Any]]:
+    replies = [reply for reply, _ in REPLIES]
+    result: dict[str, dict[str, Any]] = run_in_rasa_env(
+        SCRIPT, json.dumps(replies), model_path(), json.dumps(MESSAGES)
+    )
+    return result
+
+
+def test_action_replies_accepted_and_rejected_as_rasa_does(compared: dict[str, Any]) -> None:
+    expected = [valid for _, valid in REPLIES]
+    assert compared["rasa"]["verdicts"] == expected
+    assert compared["ours"]["verdicts"] == expected
+
+
+def test_a_rejected_reply_keeps_rasas_explanation(compared: dict[str, Any]) -> None:
+    message = compared["ours"]["rejection_message"]
+    assert message is not None
+    assert "Failed to validate Action server response" in message
+    assert message.endswith("/custom-actions")
+
+
+def test_stored_events_resolve_to_the_same_classes(compared: dict[str, Any]) -> None:
+    assert compared["ours"]["events"] == compared["rasa"]["events"]
+    assert compared["ours"]["events"]["slot"] == "SlotSet"
+    assert compared["ours"]["events"]["topic"] is None
+    assert compared["ours"]["unknown"] == compared["rasa"]["unknown"]
+    assert "Unknown event name 'no_such_event'" in compared["ours"]["unknown"]
+
+
+def test_trained_model_understands_and_answers_the_same(compared: dict[str, Any]) -> None:
+    assert compared["ours"]["turns"] == compared["rasa"]["turns"]
+    by_text = dict(zip(MESSAGES, compared["ours"]["turns"], strict=True))
+    assert by_text["what does the Security competency require?"]["next_action"] == (
+        "action_answer_question"
+    )
+    assert by_text["xqz blorp vvv"]["next_action"] == "action_two_stage_fallback"

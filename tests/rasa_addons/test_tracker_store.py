@@ -1,0 +1,124 @@
+"""rasa_addons.tracker_store: conversations kept in SQLite, readable by Rasa's own store.
+
+The store runs in the Rasa environment, so each test case is a script there that works
+on a SQLite file in a temporary folder and reports what a conversation looks like when
+it is read back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.rasa_env import run_in_rasa_env
+
+SCRIPT = r"""
+import asyncio, json, sys
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa_addons.tracker_store import SQLiteTrackerStore
+
+db = sys.argv[1]
+domain = Domain.from_path("domain.yml")
+
+def texts(tracker):
+    if tracker is None:
+        return None
+    return [e.text for e in tracker.events if isinstance(e, (UserUttered, BotUttered))]
+
+def turn(store, sender, text, reply, tier=None):
+    async def run():
+        tracker = await store.get_or_create_tracker(sender)
+        tracker.update(UserUttered(text, {"name": "ask_program", "confidence": 0.9}))
+        if tier:
+            tracker.update(SlotSet("tier", tier))
+        tracker.update(BotUttered(reply))
+        tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)
+    asyncio.run(run())
+
+ours = SQLiteTrackerStore(domain=domain, db=db)
+turn(ours, "p1", "hello", "Hi!")
+turn(ours, "p1", "what is Gold?", "Gold is the third tier.", tier="Gold")
+turn(ours, "p2", "hi from p2", "Hi, p2!", tier="Silver")
+# a new session for p1: Rasa appends these when a conversation expires
+async def new_session():
+    tracker = await ours.retrieve("p1")
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    tracker.update(ActionExecuted("action_listen"))
+    await ours.save(tracker)
+asyncio.run(new_session())
+turn(ours, "p1", "and Platinum?", "Platinum is the top tier.")
+
+reopened = SQLiteTrackerStore(domain=domain, db=db)  # as after a restart
+rasas = SQLTrackerStore(domain=domain, dialect="sqlite", db=db)
+turn(rasas, "p3", "written by Rasa", "Rasa's store wrote this.")
+turn(reopened, "p3", "then by ours", "Ours appended this.")
+
+import sqlite3
+count = "SELECT sender_id, COUNT(*) FROM events GROUP BY sender_id"
+rows = sqlite3.connect(db).execute(count).fetchall()
+report = {
+    "latest": texts(asyncio.run(reopened.retrieve("p1"))),
+    "full": texts(asyncio.run(reopened.retrieve_full_tracker("p1"))),
+    "p2_tier": asyncio.run(reopened.retrieve("p2")).get_slot("tier"),
+    "p2": texts(asyncio.run(reopened.retrieve("p2"))),
+    "unknown": texts(asyncio.run(reopened.retrieve("nobody"))),
+    "keys": sorted(asyncio.run(reopened.keys())),
+    "rasa_reads_ours": texts(asyncio.run(rasas.retrieve("p1"))),
+    "rasa_reads_ours_full": texts(asyncio.run(rasas.retrieve_full_tracker("p1"))),
+    "ours_reads_rasa": texts(asyncio.run(reopened.retrieve("p3"))),
+    "rows": dict(rows),
+    "events_p2": len(asyncio.run(reopened.retrieve("p2")).events),
+}
+print(json.dumps(report))
+"""
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    db: Path = tmp_path_factory.mktemp("trackers") / "rasa-trackers.db"
+    result: dict[str, Any] = run_in_rasa_env(SCRIPT, str(db))
+    return result
+
+
+def test_a_conversation_is_read_back_after_a_restart(report: dict[str, Any]) -> None:
+    assert report["p2"] == ["hi from p2", "Hi, p2!"]
+    assert report["p2_tier"] == "Silver"
+    assert report["unknown"] is None
+    assert report["keys"] == ["p1", "p2", "p3"]
+
+
+def test_the_latest_session_only_unless_all_are_asked_for(report: dict[str, Any]) -> None:
+    assert report["latest"] == ["and Platinum?", "Platinum is the top tier."]
+    assert report["full"] == [
+        "hello",
+        "Hi!",
+        "what is Gold?",
+        "Gold is the third tier.",
+        "and Platinum?",
+        "Platinum is the top tier.",
+    ]
+
+
+def test_each_event_is_stored_once(report: dict[str, Any]) -> None:
+    # p2: the initial action_listen, then user, slot, bot, action_listen
+    assert report["rows"]["p2"] == report["events_p2"] == 5
+
+
+def test_rasas_own_sql_store_reads_the_same_file_and_ours_reads_its(
+    report: dict[str, Any],
+) -> None:
+    assert report["rasa_reads_ours_full"] == report["full"]
+    assert report["rasa_reads_ours"] == report["latest"]
+    assert report["ours_reads_rasa"] == [
+        "written by Rasa",
+        "Rasa's store wrote this.",
+        "then by ours",
+        "Ours appended this.",
+    ]
