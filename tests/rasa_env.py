@@ -18,15 +18,19 @@ ROOT = Path(__file__).resolve().parents[1]
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 
 
+def rasa_env_variables() -> dict[str, str]:
+    """Environment for a Rasa-environment subprocess: no telemetry, the repo importable."""
+    return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)}
+
+
 def run_in_rasa_env(script: str, *args: str) -> Any:
     """Run ``script`` with ``args`` in the Rasa environment; return its last line as JSON."""
     if not RASA_PYTHON.exists():
         pytest.skip("no .venv-rasa: run the tests through `make test`")
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [str(RASA_PYTHON), "-c", script, *args],
         cwd=ROOT,
-        env=env,
+        env=rasa_env_variables(),
         capture_output=True,
         text=True,
         check=False,

@@ -8,14 +8,13 @@ cores) and one process that parses every message of this module.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.rasa_env import RASA_PYTHON, run_in_rasa_env
+from tests.rasa_env import RASA_PYTHON, rasa_env_variables, run_in_rasa_env
 
 ROOT = Path(__file__).resolve().parents[2]
 ONNX = ROOT / "var" / "onnx" / "model-int8.onnx"
@@ -65,10 +64,13 @@ def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
     if not ONNX.exists():
         pytest.skip("no MiniLM export: run `.venv/bin/python -m knowledge.build` first")
     out = tmp_path_factory.mktemp("nlu-model")
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)}
     train = [str(RASA_PYTHON), "-m", "rasa", "train", "nlu", "--out", str(out)]
     subprocess.run(
-        train + ["--fixed-model-name", "nlu"], cwd=ROOT, env=env, check=True, capture_output=True
+        train + ["--fixed-model-name", "nlu"],
+        cwd=ROOT,
+        env=rasa_env_variables(),
+        check=True,
+        capture_output=True,
     )
     result: dict[str, dict[str, Any]] = run_in_rasa_env(
         PARSE, str(out / "nlu.tar.gz"), json.dumps(MESSAGES)
