@@ -126,7 +126,9 @@ def rasa_command(
         *program, "run",
         "--model", model, "--endpoints", endpoints, "--credentials", "credentials.yml",
         "--interface", "127.0.0.1", "--port", str(port),
-        "--enable-api", "--auth-token", token,
+        # One argument, "--auth-token=...": a generated token can start with "-", which
+        # argparse would take for an option if the token came as a separate argument.
+        "--enable-api", f"--auth-token={token}",
     ]  # fmt: skip
 
 
