@@ -11,7 +11,7 @@ RASA := .venv-rasa/bin/rasa
 # (The Slack channel, the tracker and lock stores and the server's speed-ups in
 # rasa_addons/ are not part of the model.)
 NOT_MODEL := ! -name slack_channel.py ! -name tracker_store.py ! -name lock_store.py \
-             ! -name server.py ! -name speedups.py
+             ! -name server.py ! -name speedups.py ! -name incremental_states.py
 TRAIN_INPUTS := $(sort domain.yml config.yml $(shell find data rasa_addons -type f \( -name '*.yml' -o -name '*.py' \) $(NOT_MODEL) 2>/dev/null))
 TRAIN_HASH := $(shell cat $(TRAIN_INPUTS) | sha256sum | cut -c1-12)
 MODEL := models/partner-assistant-$(TRAIN_HASH).tar.gz

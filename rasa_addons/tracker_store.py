@@ -11,6 +11,13 @@ SQLite in write-ahead-log mode with ``synchronous=NORMAL``: a commit is durable 
 a crash of the process, and the last commits may be lost only if the machine itself
 loses power.
 
+It also keeps the trackers it saved last (``cache_size`` conversations) and hands the
+same object back on the next turn when the file still ends where that save left it
+(same last event id) and nobody appended to the object since: rebuilding a tracker
+replays every event of the session, a cost that grows with each turn of a long
+conversation (docs/benchmarks.md). Another writer, a restart, or an unsaved change
+makes it read the file again, so the file stays the only truth.
+
 The multi-process deployment keeps Rasa's SQL tracker store on PostgreSQL
 (deploy/endpoints.production.yml).
 """
@@ -22,7 +29,9 @@ import json
 import logging
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +65,13 @@ _SESSION_START = (
     + "'), 0)"
 )
 _LATEST_SESSION = (
-    f"SELECT data FROM events WHERE sender_id = :sender AND id >= {_SESSION_START} ORDER BY id"
+    f"SELECT id, data FROM events WHERE sender_id = :sender AND id >= {_SESSION_START} ORDER BY id"
 )
-_ALL_SESSIONS = "SELECT data FROM events WHERE sender_id = :sender ORDER BY id"
+_ALL_SESSIONS = "SELECT id, data FROM events WHERE sender_id = :sender ORDER BY id"
 _COUNT_LATEST_SESSION = (
-    f"SELECT COUNT(*) FROM events WHERE sender_id = :sender AND id >= {_SESSION_START}"
+    f"SELECT COUNT(*), MAX(id) FROM events WHERE sender_id = :sender AND id >= {_SESSION_START}"
 )
+_LAST_ID = "SELECT MAX(id) FROM events WHERE sender_id = :sender"
 _INSERT = (
     "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data)"
     " VALUES (?, ?, ?, ?, ?, ?)"
@@ -77,6 +87,7 @@ class SQLiteTrackerStore(TrackerStore, SerializedTrackerAsText):
         db: str = "var/rasa-trackers.db",
         event_broker: EventBroker | None = None,
         host: str | None = None,
+        cache_size: int = 500,
         **kwargs: Any,
     ) -> None:
         """Remember where the file is; it is opened on first use.
@@ -86,13 +97,16 @@ class SQLiteTrackerStore(TrackerStore, SerializedTrackerAsText):
             db: Path of the SQLite file, relative to the working directory.
             event_broker: Where new events are published, if anywhere.
             host: Unused; Rasa passes the endpoint's ``url`` to custom stores.
+            cache_size: How many recently saved conversations to keep as trackers.
             kwargs: Further endpoint settings, passed to Rasa's base class.
 
         """
         super().__init__(domain, event_broker, **kwargs)
         self.path = Path(db)
+        self.cache_size = cache_size
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self._recent: OrderedDict[str, _Saved] = OrderedDict()
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -117,18 +131,31 @@ class SQLiteTrackerStore(TrackerStore, SerializedTrackerAsText):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """Return the tracker of the conversation's latest session, or None."""
-        return self._retrieve(sender_id, _LATEST_SESSION)
+        saved = self._recent.get(sender_id)
+        if saved and saved.is_current(self.connection):
+            self._recent.move_to_end(sender_id)
+            return saved.tracker
+        tracker, last_id = self._retrieve(sender_id, _LATEST_SESSION)
+        if tracker is not None:
+            self._remember(_Saved(tracker, len(tracker.events), last_id))
+        return tracker
 
     async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
         """Return the tracker with the events of every session, or None."""
-        return self._retrieve(conversation_id, _ALL_SESSIONS)
+        return self._retrieve(conversation_id, _ALL_SESSIONS)[0]
 
-    def _retrieve(self, sender_id: str, query: str) -> DialogueStateTracker | None:
+    def _retrieve(self, sender_id: str, query: str) -> tuple[DialogueStateTracker | None, int]:
         rows = self.connection.execute(query, {"sender": sender_id}).fetchall()
         if not rows or not self.domain:
-            return None
-        events = [json.loads(data) for (data,) in rows]
-        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            return None, 0
+        events = [json.loads(data) for (_, data) in rows]
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots), rows[-1][0]
+
+    def _remember(self, saved: _Saved) -> None:
+        self._recent[saved.tracker.sender_id] = saved
+        self._recent.move_to_end(saved.tracker.sender_id)
+        while len(self._recent) > self.cache_size:
+            self._recent.popitem(last=False)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's events that are not stored yet, in one transaction."""
@@ -136,15 +163,41 @@ class SQLiteTrackerStore(TrackerStore, SerializedTrackerAsText):
         connection = self.connection
         connection.execute("BEGIN IMMEDIATE")  # count and insert as one step
         try:
-            (stored,) = connection.execute(
+            stored, _ = connection.execute(
                 _COUNT_LATEST_SESSION, {"sender": tracker.sender_id}
             ).fetchone()
             new_events = itertools.islice(tracker.events, stored, None)
             connection.executemany(_INSERT, (_row(tracker.sender_id, e) for e in new_events))
+            stored, last_id = connection.execute(
+                _COUNT_LATEST_SESSION, {"sender": tracker.sender_id}
+            ).fetchone()
             connection.execute("COMMIT")
         except BaseException:
+            self._recent.pop(tracker.sender_id, None)
             connection.execute("ROLLBACK")
             raise
+        if stored == len(tracker.events):
+            self._remember(_Saved(tracker, stored, last_id))
+        else:
+            # The tracker holds more than its latest session (the one that started a
+            # new session does): the next turn reads the session from the file.
+            self._recent.pop(tracker.sender_id, None)
+
+
+@dataclass(frozen=True)
+class _Saved:
+    """A tracker as it was when saved (or read), and where the file ended then."""
+
+    tracker: DialogueStateTracker
+    events: int
+    last_id: int
+
+    def is_current(self, connection: sqlite3.Connection) -> bool:
+        """Whether the tracker is unchanged and no one has written to the file since."""
+        if len(self.tracker.events) != self.events:
+            return False
+        (last_id,) = connection.execute(_LAST_ID, {"sender": self.tracker.sender_id}).fetchone()
+        return bool(last_id == self.last_id)
 
 
 def _row(sender_id: str, event: Any) -> tuple[Any, ...]:

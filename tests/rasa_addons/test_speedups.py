@@ -135,7 +135,18 @@ try:
     message = None
 except jsonschema.ValidationError as error:
     message = error.message
+import logging
+import rasa.core.policies.memoization as memoization
+states = [{"user": {"intent": "greet"}}]
+quiet_copy = memoization.copy.deepcopy(states)
+logging.getLogger(memoization.__name__).setLevel(logging.DEBUG)
+debug_copy = memoization.copy.deepcopy(states)
+logging.getLogger(memoization.__name__).setLevel(logging.NOTSET)
 ours = {
+    "debug_lines": {
+        "quiet_is_the_value": quiet_copy is states,
+        "debug_is_a_deep_copy": debug_copy == states and debug_copy[0] is not states[0],
+    },
     "verdicts": [accepted(speedups.validate_action_reply, r) for r in replies],
     "events": {name: resolved(name) for name in names},
     "unknown": unknown_name_error(),
@@ -183,3 +194,12 @@ def test_trained_model_understands_and_answers_the_same(compared: dict[str, Any]
         "action_answer_question"
     )
     assert by_text["xqz blorp vvv"]["next_action"] == "action_two_stage_fallback"
+
+
+def test_memoization_copies_states_for_its_debug_line_only_when_debug_is_on(
+    compared: dict[str, Any],
+) -> None:
+    assert compared["ours"]["debug_lines"] == {
+        "quiet_is_the_value": True,
+        "debug_is_a_deep_copy": True,
+    }

@@ -122,3 +122,104 @@ def test_rasas_own_sql_store_reads_the_same_file_and_ours_reads_its(
         "then by ours",
         "Ours appended this.",
     ]
+
+
+CACHE_SCRIPT = r"""
+import asyncio, json, sys
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa_addons.tracker_store import SQLiteTrackerStore
+
+db = sys.argv[1]
+domain = Domain.from_path("domain.yml")
+ours = SQLiteTrackerStore(domain=domain, db=db, cache_size=2)
+rasas = SQLTrackerStore(domain=domain, dialect="sqlite", db=db)
+
+def texts(tracker):
+    return [e.text for e in tracker.events if isinstance(e, (UserUttered, BotUttered))]
+
+async def turn(store, sender, text, *extra):
+    tracker = await store.get_or_create_tracker(sender)
+    tracker.update(UserUttered(text, {"name": "ask_program", "confidence": 0.9}))
+    for event in extra:
+        tracker.update(event)
+    tracker.update(BotUttered("re: " + text))
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+    return tracker
+
+async def main():
+    report = {}
+    saved = await turn(ours, "p1", "one", SlotSet("tier", "Gold"))
+    again = await ours.retrieve("p1")
+    report["same_object"] = again is saved
+    report["tier"] = again.get_slot("tier")
+
+    await turn(rasas, "p1", "written by another server")
+    report["after_other_writer"] = texts(await ours.retrieve("p1"))
+
+    unsaved = await ours.retrieve("p1")
+    unsaved.update(UserUttered("never saved"))
+    report["after_unsaved_change"] = texts(await ours.retrieve("p1"))
+
+    tracker = await ours.retrieve("p1")
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    tracker.update(ActionExecuted("action_listen"))
+    await ours.save(tracker)
+    await turn(ours, "p1", "new session")
+    report["new_session"] = texts(await ours.retrieve("p1"))
+    report["new_session_tier"] = (await ours.retrieve("p1")).get_slot("tier")
+
+    first = await turn(ours, "p2", "p2 speaks")
+    await turn(ours, "p3", "p3 speaks")
+    await turn(ours, "p4", "p4 speaks")
+    reread = await ours.retrieve("p2")
+    report["evicted_reread"] = reread is not first and texts(reread) == texts(first)
+    return report
+
+print(json.dumps(asyncio.run(main())))
+"""
+
+
+@pytest.fixture(scope="module")
+def cache_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    db: Path = tmp_path_factory.mktemp("trackers") / "rasa-trackers.db"
+    result: dict[str, Any] = run_in_rasa_env(CACHE_SCRIPT, str(db))
+    return result
+
+
+def test_the_next_turn_gets_the_saved_tracker_back_without_a_rebuild(
+    cache_report: dict[str, Any],
+) -> None:
+    assert cache_report["same_object"] is True
+    assert cache_report["tier"] == "Gold"
+
+
+def test_what_another_server_wrote_is_read_from_the_file(cache_report: dict[str, Any]) -> None:
+    assert cache_report["after_other_writer"] == [
+        "one",
+        "re: one",
+        "written by another server",
+        "re: written by another server",
+    ]
+
+
+def test_a_change_that_was_never_saved_is_not_handed_out(cache_report: dict[str, Any]) -> None:
+    assert "never saved" not in cache_report["after_unsaved_change"]
+    assert cache_report["after_unsaved_change"] == cache_report["after_other_writer"]
+
+
+def test_a_new_session_starts_from_the_file_without_the_old_one(
+    cache_report: dict[str, Any],
+) -> None:
+    assert cache_report["new_session"] == ["new session", "re: new session"]
+    # The session started without carrying slots over, as the file has it.
+    assert cache_report["new_session_tier"] is None
+
+
+def test_conversations_beyond_the_cache_size_are_read_again_intact(
+    cache_report: dict[str, Any],
+) -> None:
+    assert cache_report["evicted_reread"] is True

@@ -1,0 +1,150 @@
+"""rasa_addons.incremental_states: the same history as Rasa's, at a cost that does not grow.
+
+Generated conversations (user messages with entities, actions, slots of every kind,
+forms starting and stopping, reverted messages and actions, restarts, new sessions)
+are fed to one tracker event by event. After each event the tracker's applied events
+and past states, with the fixes installed, are compared with what Rasa's own code
+computes for the same events from scratch. The states handed out are then scribbled
+over, as a caller might, to show that what is kept for the next call is not affected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.rasa_env import run_in_rasa_env
+
+SCRIPT = r"""
+import json, random
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted, ActionReverted, ActiveLoop, BotUttered, DefinePrevUserUtteredFeaturization,
+    FollowupAction, Restarted, SessionStarted, SlotSet, UserUttered, UserUtteranceReverted,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa_addons import incremental_states
+
+TEST_DOMAIN = Domain.from_yaml('''
+version: "3.1"
+intents: [greet, inform, deny, ask_tier]
+entities: [tier, competency]
+slots:
+  tier: {type: categorical, values: [silver, gold], mappings: [{type: from_entity, entity: tier}]}
+  flag: {type: bool, mappings: [{type: custom}]}
+  amount: {type: float, min_value: 0, max_value: 10, mappings: [{type: custom}]}
+  note: {type: text, mappings: [{type: custom}]}
+  items: {type: list, mappings: [{type: custom}]}
+  goal: {type: text, mappings: [{type: from_entity, entity: competency}]}
+forms:
+  goal_form: {required_slots: [goal]}
+responses:
+  utter_greet: [{text: hi}]
+actions: [action_answer]
+''')
+PROJECT_DOMAIN = Domain.from_path("domain.yml")
+VALUES = {"tier": ["silver", "gold", "bronze", None], "flag": [True, False, None],
+          "amount": [0.0, 3.5, 12, None], "note": ["x", None], "items": [["a"], [], None]}
+
+def random_event(rng, domain):
+    forms = list(domain.form_names)
+    kind = rng.choices(
+        ["user", "action", "listen", "slot", "bot", "loop", "loop_end", "user_revert",
+         "action_revert", "restart", "session", "featurization", "followup"],
+        [14, 12, 12, 8, 6, 2, 2, 2, 2, 0.5, 0.5, 2, 1])[0]
+    if kind == "user":
+        entities = [{"entity": rng.choice(domain.entities), "value": "v", "start": 0, "end": 1}
+                    for _ in range(rng.choice([0, 0, 1, 2]))]
+        intent = {"name": rng.choice(domain.intents), "confidence": 1.0}
+        return UserUttered("text", intent, entities)
+    if kind == "action":
+        return ActionExecuted(rng.choice(domain.action_names_or_texts + forms),
+                              hide_rule_turn=rng.random() < 0.2)
+    if kind == "listen":
+        return ActionExecuted("action_listen")
+    if kind == "slot":
+        name = rng.choice([s.name for s in domain.slots])
+        return SlotSet(name, rng.choice(VALUES.get(name, ["some value", None])))
+    if kind == "bot":
+        return BotUttered("reply")
+    if kind == "loop":
+        return ActiveLoop(rng.choice(forms)) if forms else BotUttered("no forms")
+    if kind == "loop_end":
+        return ActiveLoop(None)
+    if kind == "user_revert":
+        return UserUtteranceReverted()
+    if kind == "action_revert":
+        return ActionReverted()
+    if kind == "restart":
+        return Restarted()
+    if kind == "session":
+        return SessionStarted()
+    if kind == "featurization":
+        return DefinePrevUserUtteredFeaturization(rng.random() < 0.5)
+    return FollowupAction(rng.choice(domain.action_names_or_texts))
+
+def options(domain):
+    slots = [s.name for s in domain.slots]
+    return [
+        (False, False, None),
+        (True, False, None),
+        (False, True, {"rule_only_slots": slots[:2], "rule_only_loops": list(domain.form_names)}),
+        (True, True, {"rule_only_slots": slots[-1:], "rule_only_loops": []}),
+    ]
+
+def from_scratch(events, domain, sender):
+    # Rasa's own code, with the fixes taken out for the moment.
+    fixed = (DialogueStateTracker.applied_events, Domain.states_for_tracker_history)
+    DialogueStateTracker.applied_events = incremental_states._rasa_applied_events
+    Domain.states_for_tracker_history = incremental_states._rasa_states_for_tracker_history
+    try:
+        tracker = DialogueStateTracker.from_events(sender, events, domain.slots)
+        applied = [id(e) for e in tracker.applied_events()]
+        states = [tracker.past_states(domain, *o) for o in options(domain)]
+        return applied, states
+    finally:
+        DialogueStateTracker.applied_events, Domain.states_for_tracker_history = fixed
+
+incremental_states.apply()
+rng = random.Random(20261130)
+report = {"steps": 0, "mismatches": [], "kinds": {}}
+for domain_name, domain in (("test", TEST_DOMAIN), ("project", PROJECT_DOMAIN)):
+    for conversation in range(25):
+        sender = f"{domain_name}-{conversation}"
+        tracker = DialogueStateTracker(sender, domain.slots)
+        for step in range(90):
+            event = random_event(rng, domain)
+            report["kinds"][type(event).__name__] = report["kinds"].get(type(event).__name__, 0) + 1
+            tracker.update(event)
+            applied = [id(e) for e in tracker.applied_events()]
+            states = [tracker.past_states(domain, *o) for o in options(domain)]
+            expected_applied, expected_states = from_scratch(list(tracker.events), domain, sender)
+            report["steps"] += 1
+            if applied != expected_applied or states != expected_states:
+                report["mismatches"].append(f"{sender} after event {step}: {event}")
+            for kept in states:  # a caller editing what it got
+                for state in kept:
+                    for sub_state in state.values():
+                        sub_state.clear()
+print(json.dumps(report))
+"""
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    result: dict[str, Any] = run_in_rasa_env(SCRIPT)
+    return result
+
+
+def test_history_matches_rasas_after_every_event(report: dict[str, Any]) -> None:
+    assert report["steps"] == 2 * 25 * 90
+    assert report["mismatches"] == []
+
+
+def test_the_conversations_exercise_every_kind_of_history_change(
+    report: dict[str, Any],
+) -> None:
+    for kind in ("UserUtteranceReverted", "ActionReverted", "Restarted", "SessionStarted"):
+        assert report["kinds"].get(kind, 0) >= 5, kind
+    assert report["kinds"].get("ActiveLoop", 0) >= 20
