@@ -7,20 +7,29 @@ action. In a long conversation that was most of the server's time per turn
 (docs/benchmarks.md). Events are only ever appended to a tracker, so the work done for
 the events seen before can be kept on the tracker and continued from there.
 
-The two drop-ins below keep Rasa's own loops, statement for statement, and carry them
+The same goes for ``DialogueStateTracker.copy()``, which Rasa makes before every action
+call by replaying every event into a new tracker.
+
+The drop-ins below keep Rasa's own loops, statement for statement, and carry them
 forward over the new events only. Whenever the history is not a plain continuation of
 what was cached (a revert or restart changed the applied events, a new form appeared,
-the event list was cut), they recompute from the start exactly as Rasa does.
-Trackers with a bounded event history and Rasa's training trackers (subclasses) always
-take Rasa's own path. ``tests/rasa_addons/test_incremental_states.py`` compares both
-paths over generated conversations with reverts, restarts, forms and slot changes.
+the event list was cut), they recompute from the start exactly as Rasa does. A copy is
+a clone of a replay that nothing but the replay ever changes, so it holds what Rasa's
+own replay would give (the live tracker may differ: Rasa clears its follow-up action
+directly, without an event). Trackers with a bounded event history and Rasa's training
+trackers (subclasses) always take Rasa's own path.
+
+``tests/rasa_addons/test_incremental_states.py`` compares both paths over generated
+conversations with reverts, restarts, new sessions, forms and slot changes.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import operator
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -41,6 +50,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 _APPLIED_ATTRIBUTE = "_rasa_addons_applied_events"
 _STATES_ATTRIBUTE = "_rasa_addons_states"
+_REPLAY_ATTRIBUTE = "_rasa_addons_replay"
+_ATTRIBUTE_PREFIX = "_rasa_addons_"
 
 
 @dataclass
@@ -215,13 +226,57 @@ def states_for_tracker_history(
     return [{name: dict(sub_state) for name, sub_state in state.items()} for state in final.states]
 
 
+@dataclass
+class _Replay:
+    """A tracker that has replayed the first ``count`` events, and nothing else."""
+
+    count: int
+    last_event: Event | None
+    tracker: DialogueStateTracker
+
+
+def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
+    """Drop-in for ``DialogueStateTracker.copy``: Rasa's replay, continued from the last call."""
+    if not _cacheable(self) or type(self.slots) is not dict:
+        return _rasa_copy(self)
+    events = self.events
+    replay: _Replay | None = self.__dict__.pop(_REPLAY_ATTRIBUTE, None)
+    if not (
+        replay
+        and replay.count <= len(events)
+        and (replay.count == 0 or events[replay.count - 1] is replay.last_event)
+    ):
+        replay = _Replay(0, None, self.init_copy())
+    for event in itertools.islice(events, replay.count, None):
+        replay.tracker.update(event)
+    replay.count, replay.last_event = len(events), events[-1] if events else None
+    self.__dict__[_REPLAY_ATTRIBUTE] = replay
+    return _clone(replay.tracker)
+
+
+def _clone(tracker: DialogueStateTracker) -> DialogueStateTracker:
+    """Return a tracker with ``tracker``'s state, sharing nothing a caller could change."""
+    clone: DialogueStateTracker = object.__new__(DialogueStateTracker)
+    for name, value in tracker.__dict__.items():
+        if not name.startswith(_ATTRIBUTE_PREFIX):
+            clone.__dict__[name] = value
+    clone.events = deque(tracker.events, tracker.events.maxlen)
+    clone.slots = {name: copy.copy(slot) for name, slot in tracker.slots.items()}
+    clone.active_loop = copy.copy(tracker.active_loop)  # interrupt_loop() edits it
+    latest_action = tracker.latest_action
+    clone.latest_action = dict(latest_action) if latest_action is not None else None
+    return clone
+
+
 _rasa_applied_events: Callable[[DialogueStateTracker], list[Event]] = (
     DialogueStateTracker.applied_events
 )
 _rasa_states_for_tracker_history = Domain.states_for_tracker_history
+_rasa_copy: Callable[[DialogueStateTracker], DialogueStateTracker] = DialogueStateTracker.copy
 
 
 def apply() -> None:
-    """Install both drop-ins (idempotent)."""
+    """Install the drop-ins (idempotent)."""
     DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
     Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
+    DialogueStateTracker.copy = copy_tracker  # type: ignore[method-assign]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from rasa_sdk.executor import ActionExecutor
@@ -46,8 +47,9 @@ def _executor(request: Request) -> ActionExecutor:
 async def webhook(request: Request) -> JSONResponse:
     """Run the custom action Rasa asks for and return its events and messages."""
     try:
-        action_call: dict[str, Any] = await request.json()
-    except ValueError:
+        # orjson: the body holds the whole conversation, hundreds of KB in a long one.
+        action_call: dict[str, Any] = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
         return JSONResponse({"error": "Invalid body request"}, status_code=400)
     if not isinstance(action_call, dict):
         return JSONResponse({"error": "Invalid body request"}, status_code=400)

@@ -20,10 +20,11 @@ SCRIPT = r"""
 import json, random
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
-    ActionExecuted, ActionReverted, ActiveLoop, BotUttered, DefinePrevUserUtteredFeaturization,
-    FollowupAction, Restarted, SessionStarted, SlotSet, UserUttered, UserUtteranceReverted,
+    ActionExecuted, ActionExecutionRejected, ActionReverted, ActiveLoop, BotUttered,
+    ConversationPaused, ConversationResumed, DefinePrevUserUtteredFeaturization, FollowupAction,
+    LoopInterrupted, Restarted, SessionStarted, SlotSet, UserUttered, UserUtteranceReverted,
 )
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa_addons import incremental_states
 
 TEST_DOMAIN = Domain.from_yaml('''
@@ -51,8 +52,9 @@ def random_event(rng, domain):
     forms = list(domain.form_names)
     kind = rng.choices(
         ["user", "action", "listen", "slot", "bot", "loop", "loop_end", "user_revert",
-         "action_revert", "restart", "session", "featurization", "followup"],
-        [14, 12, 12, 8, 6, 2, 2, 2, 2, 0.5, 0.5, 2, 1])[0]
+         "action_revert", "restart", "session", "featurization", "followup", "interrupted",
+         "rejected", "paused", "resumed"],
+        [14, 12, 12, 8, 6, 2, 2, 2, 2, 0.5, 0.5, 2, 1, 1, 1, 0.3, 0.3])[0]
     if kind == "user":
         entities = [{"entity": rng.choice(domain.entities), "value": "v", "start": 0, "end": 1}
                     for _ in range(rng.choice([0, 0, 1, 2]))]
@@ -82,6 +84,14 @@ def random_event(rng, domain):
         return SessionStarted()
     if kind == "featurization":
         return DefinePrevUserUtteredFeaturization(rng.random() < 0.5)
+    if kind == "interrupted":
+        return LoopInterrupted(rng.random() < 0.5)
+    if kind == "rejected":
+        return ActionExecutionRejected(rng.choice(domain.action_names_or_texts))
+    if kind == "paused":
+        return ConversationPaused()
+    if kind == "resumed":
+        return ConversationResumed()
     return FollowupAction(rng.choice(domain.action_names_or_texts))
 
 def options(domain):
@@ -93,22 +103,43 @@ def options(domain):
         (True, True, {"rule_only_slots": slots[-1:], "rule_only_loops": []}),
     ]
 
+def snapshot(tracker, domain):
+    # Everything a copy holds that Rasa or an action could read.
+    return {
+        "state": tracker.current_state(EventVerbosity.ALL),
+        "slots": {name: slot.value for name, slot in tracker.slots.items()},
+        "latest_action": tracker.latest_action,
+        "active_loop": repr(tracker.active_loop),
+        "paused": tracker.is_paused(),
+        "followup": tracker.followup_action,
+        "states": tracker.past_states(domain),
+    }
+
 def from_scratch(events, domain, sender):
     # Rasa's own code, with the fixes taken out for the moment.
-    fixed = (DialogueStateTracker.applied_events, Domain.states_for_tracker_history)
+    fixed = (
+        DialogueStateTracker.applied_events,
+        Domain.states_for_tracker_history,
+        DialogueStateTracker.copy,
+    )
     DialogueStateTracker.applied_events = incremental_states._rasa_applied_events
     Domain.states_for_tracker_history = incremental_states._rasa_states_for_tracker_history
+    DialogueStateTracker.copy = incremental_states._rasa_copy
     try:
         tracker = DialogueStateTracker.from_events(sender, events, domain.slots)
         applied = [id(e) for e in tracker.applied_events()]
         states = [tracker.past_states(domain, *o) for o in options(domain)]
-        return applied, states
+        return applied, states, snapshot(tracker.copy(), domain)
     finally:
-        DialogueStateTracker.applied_events, Domain.states_for_tracker_history = fixed
+        (
+            DialogueStateTracker.applied_events,
+            Domain.states_for_tracker_history,
+            DialogueStateTracker.copy,
+        ) = fixed
 
 incremental_states.apply()
 rng = random.Random(20261130)
-report = {"steps": 0, "mismatches": [], "kinds": {}}
+report = {"steps": 0, "mismatches": [], "copy_mismatches": [], "kinds": {}}
 for domain_name, domain in (("test", TEST_DOMAIN), ("project", PROJECT_DOMAIN)):
     for conversation in range(25):
         sender = f"{domain_name}-{conversation}"
@@ -117,12 +148,24 @@ for domain_name, domain in (("test", TEST_DOMAIN), ("project", PROJECT_DOMAIN)):
             event = random_event(rng, domain)
             report["kinds"][type(event).__name__] = report["kinds"].get(type(event).__name__, 0) + 1
             tracker.update(event)
+            if rng.random() < 0.1:  # as Rasa's processor does, without an event
+                tracker.clear_followup_action()
             applied = [id(e) for e in tracker.applied_events()]
             states = [tracker.past_states(domain, *o) for o in options(domain)]
-            expected_applied, expected_states = from_scratch(list(tracker.events), domain, sender)
+            copied = tracker.copy()
+            expected_applied, expected_states, expected_copy = from_scratch(
+                list(tracker.events), domain, sender
+            )
             report["steps"] += 1
             if applied != expected_applied or states != expected_states:
                 report["mismatches"].append(f"{sender} after event {step}: {event}")
+            if snapshot(copied, domain) != expected_copy:
+                report["copy_mismatches"].append(f"{sender} after event {step}: {event}")
+            # what an action run does to its copy must not reach the next copy
+            copied.update(SlotSet(domain.slots[0].name, "changed in the copy"))
+            copied.update(LoopInterrupted(True))  # edits the active loop in place
+            copied.update(ActiveLoop(rng.choice(list(domain.form_names))))
+            copied.update(BotUttered("only in the copy"))
             for kept in states:  # a caller editing what it got
                 for state in kept:
                     for sub_state in state.values():
@@ -140,6 +183,12 @@ def report() -> dict[str, Any]:
 def test_history_matches_rasas_after_every_event(report: dict[str, Any]) -> None:
     assert report["steps"] == 2 * 25 * 90
     assert report["mismatches"] == []
+
+
+def test_a_copy_holds_what_rasas_replay_gives_and_its_changes_stay_in_it(
+    report: dict[str, Any],
+) -> None:
+    assert report["copy_mismatches"] == []
 
 
 def test_the_conversations_exercise_every_kind_of_history_change(

@@ -142,7 +142,40 @@ quiet_copy = memoization.copy.deepcopy(states)
 logging.getLogger(memoization.__name__).setLevel(logging.DEBUG)
 debug_copy = memoization.copy.deepcopy(states)
 logging.getLogger(memoization.__name__).setLevel(logging.NOTSET)
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from rasa.utils.endpoints import EndpointConfig
+received = []
+
+class Recorder(BaseHTTPRequestHandler):
+    def do_POST(self):
+        received.append(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+server = HTTPServer(("127.0.0.1", 0), Recorder)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+import numpy
+bodies = [
+    {"tracker": {"events": [{"event": "user", "text": "réponse — ✓", "confidence": 0.1 + 0.2}]}},
+    {"intent": {"confidence": numpy.float64(0.8099407816411076)}},
+    {"big": 2 ** 70, 1: "a key that is not a string"},
+]
+for body in bodies:
+    url = f"http://127.0.0.1:{server.server_port}/webhook"
+    asyncio.run(EndpointConfig(url).request(json=body, method="post"))
+server.shutdown()
 ours = {
+    "bodies_sent": [
+        json.loads(text) == json.loads(json.dumps(body)) for text, body in zip(received, bodies)
+    ],
+    # encoded by orjson, not json.dumps (whose separators have spaces)
+    "compact_bodies": [", " not in text for text in received],
     "debug_lines": {
         "quiet_is_the_value": quiet_copy is states,
         "debug_is_a_deep_copy": debug_copy == states and debug_copy[0] is not states[0],
@@ -203,3 +236,9 @@ def test_memoization_copies_states_for_its_debug_line_only_when_debug_is_on(
         "quiet_is_the_value": True,
         "debug_is_a_deep_copy": True,
     }
+
+
+def test_action_calls_carry_the_same_json_as_with_rasas_encoder(compared: dict[str, Any]) -> None:
+    assert compared["ours"]["bodies_sent"] == [True, True, True]
+    # orjson encodes the plain and the NumPy values; a 70-bit integer falls back.
+    assert compared["ours"]["compact_bodies"] == [True, True, False]

@@ -1,0 +1,62 @@
+"""The action webhook Rasa calls, through FastAPI's TestClient (the real app and index)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from tests.bot.web_fixtures import WebApp, web_app  # noqa: F401 - the `web` fixture
+from tests.knowledge.building import ensure_index
+
+ROOT = Path(__file__).parents[2]
+FIXTURES = ROOT / "tests" / "actions" / "fixtures"
+
+
+@pytest.fixture(scope="module", name="client")
+def started_app(web: WebApp) -> Iterator[TestClient]:
+    """The app with its lifespan run (the action executor and the index are loaded then)."""
+    ensure_index()
+    with TestClient(web.client.app) as client:
+        yield client
+
+
+def action_call(tracker_fixture: str, action: str) -> dict[str, Any]:
+    tracker: dict[str, Any] = json.loads((FIXTURES / f"{tracker_fixture}.json").read_text())
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    return {
+        "next_action": action,
+        "sender_id": tracker["sender_id"],
+        "tracker": tracker,
+        "domain": domain,
+    }
+
+
+def test_an_action_call_gets_the_answer_and_its_events(client: TestClient) -> None:
+    call = action_call("ask_competency", "action_answer_question")
+    # A long conversation's history, with text beyond ASCII, as Rasa sends it.
+    history = call["tracker"]["events"]
+    call["tracker"]["events"] = history + [
+        {"event": "bot", "text": f"réponse n° {n} — ok", "timestamp": 1764400000 + n}
+        for n in range(300)
+    ]
+    response = client.post("/webhook", content=json.dumps(call, ensure_ascii=False))
+    assert response.status_code == 200, response.text
+    reply = response.json()
+    assert "(C-SECURITY) is a competency" in reply["responses"][0]["text"]
+    slots = {e["name"]: e["value"] for e in reply["events"] if e["event"] == "slot"}
+    assert slots["competency"] == "C-SECURITY"
+
+
+@pytest.mark.parametrize("body", ["{not json", "", "\xff\xfe", "[1, 2]", '"a string"', "NaN"])
+def test_a_body_that_is_not_an_action_call_gets_400_with_a_reason(
+    client: TestClient, body: str
+) -> None:
+    response = client.post("/webhook", content=body.encode("latin-1"))
+    assert response.status_code == 400
+    assert response.json() == {"error": "Invalid body request"}
