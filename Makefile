@@ -8,10 +8,11 @@ RASA := .venv-rasa/bin/rasa
 
 # The Rasa model is named after a hash of everything training reads, so it is
 # retrained exactly when data/, domain.yml, config.yml or our components change.
-# (The Slack channel, the tracker and lock stores and the server's speed-ups in
+# (The Slack channel, the tracker and lock stores, the server's speed-ups and apology in
 # rasa_addons/ are not part of the model.)
 NOT_MODEL := ! -name slack_channel.py ! -name tracker_store.py ! -name lock_store.py \
-             ! -name server.py ! -name speedups.py ! -name incremental_states.py
+             ! -name server.py ! -name speedups.py ! -name incremental_states.py \
+             ! -name action_failures.py
 TRAIN_INPUTS := $(sort domain.yml config.yml $(shell find data rasa_addons -type f \( -name '*.yml' -o -name '*.py' \) $(NOT_MODEL) 2>/dev/null))
 TRAIN_HASH := $(shell cat $(TRAIN_INPUTS) | sha256sum | cut -c1-12)
 MODEL := models/partner-assistant-$(TRAIN_HASH).tar.gz

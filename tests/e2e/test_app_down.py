@@ -1,0 +1,103 @@
+"""A Rasa server whose app (the action server) is down apologises instead of going silent.
+
+One Rasa server is started as the launcher starts it, with an action endpoint where
+nothing listens. Rasa 3.6 on its own logs the failed call and sends the partner
+nothing; with rasa_addons/action_failures.py the partner gets an apology, and what
+needs no action (a greeting) still works.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from scripts.launch import ROOT, child_environment, rasa_command
+from tests.conftest import model_path
+
+pytestmark = pytest.mark.e2e
+
+TOKEN = "app-down-test-token"
+APOLOGY = (
+    "Sorry, I can't reach the partner services right now, so I can't answer that. "
+    "Please try again in a few minutes."
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def rasa_without_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """Yield the URL and log of a Rasa server whose action endpoint is closed."""
+    folder = tmp_path_factory.mktemp("app-down")
+    endpoints = folder / "endpoints.yml"
+    endpoints.write_text(
+        f"action_endpoint:\n  url: http://127.0.0.1:{_free_port()}/webhook\n"
+        "tracker_store:\n  type: rasa_addons.tracker_store.SQLiteTrackerStore\n"
+        f"  db: {folder / 'trackers.db'}\n"
+    )
+    port = _free_port()
+    log = folder / "rasa.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            rasa_command(model_path(), port, TOKEN, str(endpoints)),
+            cwd=ROOT,
+            env=child_environment(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"Rasa did not start:\n{log.read_text()[-4000:]}")
+            try:
+                if httpx.get(f"{url}/", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(1)
+        yield url, log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _say(url: str, sender: str, text: str) -> list[str]:
+    response = httpx.post(
+        f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+    )
+    response.raise_for_status()
+    return [reply.get("text", "") for reply in response.json()]
+
+
+def test_a_question_for_the_app_gets_an_apology_and_a_log_line(
+    rasa_without_app: tuple[str, Path],
+) -> None:
+    url, log = rasa_without_app
+    replies = _say(url, "app-down-1", "what does the Security competency require?")
+    assert replies == [APOLOGY]
+    assert "custom action 'action_answer_question' failed" in log.read_text()
+
+
+def test_what_needs_no_action_still_works_and_the_conversation_goes_on(
+    rasa_without_app: tuple[str, Path],
+) -> None:
+    url, _ = rasa_without_app
+    assert _say(url, "app-down-2", "what does the Security competency require?") == [APOLOGY]
+    greeting = _say(url, "app-down-2", "hello")
+    assert greeting and APOLOGY not in greeting
+    assert "Hi" in greeting[0] or "Hello" in greeting[0]
