@@ -5,6 +5,7 @@
 SHELL := /bin/bash
 APP_PY := .venv/bin/python
 RASA := .venv-rasa/bin/rasa
+RASA_PY := .venv-rasa/bin/python
 
 # The Rasa model is named after a hash of everything training reads, so it is
 # retrained exactly when data/, domain.yml, config.yml or our components change.
@@ -62,7 +63,7 @@ core-test: $(MODEL)  ## end-to-end test stories, failing on any prediction error
 
 bench: setup index $(MODEL)  ## benchmarks (not part of the tests); figures go to docs/benchmarks.md
 	$(APP_PY) scripts/bench_knowledge.py
-	$(APP_PY) scripts/bench_nlu.py
+	$(RASA_PY) scripts/bench_nlu.py
 	$(APP_PY) scripts/bench_stack.py --model $(MODEL)
 
 lock:  ## re-resolve the pinned versions from requirements/*.in

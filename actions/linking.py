@@ -61,6 +61,11 @@ def link_invitation(settings: Settings, code: str) -> str:
     )
 
 
+def _partner_store(settings: Settings) -> Session:
+    """Return a session on the partner store, from the process-wide engine and pool."""
+    return Session(engine_for(settings.effective_database_url))
+
+
 def _slack_user_of(tracker: Tracker, settings: Settings) -> tuple[str, str | None] | None:
     if tracker.get_latest_input_channel() != SLACK_CHANNEL:
         return None
@@ -79,7 +84,7 @@ def link_offer(tracker: Tracker, settings: Settings | None = None) -> str | None
     if slack_user is None:
         return None
     user, team = slack_user
-    with Session(engine_for(settings.effective_database_url)) as session:
+    with _partner_store(settings) as session:
         if linking.linked_partner_id(session, SLACK_CHANNEL, user) is not None:
             return None
         code = linking.issue_link_code(session, SLACK_CHANNEL, user, team)
@@ -96,7 +101,7 @@ def _link_reply(tracker: Tracker) -> str:
     slack_user = _slack_user_of(tracker, settings)
     if slack_user is None:
         return UNVERIFIED_SLACK
-    with Session(engine_for(settings.effective_database_url)) as session:
+    with _partner_store(settings) as session:
         partner_id = linking.linked_partner_id(session, SLACK_CHANNEL, slack_user[0])
     if partner_id is not None:
         return (
@@ -113,7 +118,7 @@ def _unlink_reply(tracker: Tracker) -> str:
     slack_user = _slack_user_of(tracker, settings)
     if slack_user is None:
         return UNVERIFIED_SLACK
-    with Session(engine_for(settings.effective_database_url)) as session:
+    with _partner_store(settings) as session:
         partner_id = linking.unlink_identity(session, SLACK_CHANNEL, slack_user[0])
         session.commit()
     if partner_id is None:
