@@ -171,7 +171,7 @@ def _visit(
     if options.ignore_rule_only_turns:
         if not loop.turn_was_hidden:
             loop.last_ml_action_sub_state = domain._get_prev_action_sub_state(tracker)
-        if not tracker.followup_action and tracker.latest_action_name != (tracker.active_loop_name):
+        if not tracker.followup_action and tracker.latest_action_name != tracker.active_loop_name:
             loop.turn_was_hidden = hide_rule_turn
         if loop.turn_was_hidden:
             return
