@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from tests.processes import stop
+
 if TYPE_CHECKING:
     from tests.fakes.fake_slack import FakeSlack
 
@@ -99,8 +101,4 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlack) -> It
                 f"http://127.0.0.1:{APP_PORT}", f"http://127.0.0.1:{RASA_PORT}", log, operator_token
             )
         finally:
-            launcher.terminate()
-            try:
-                launcher.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                launcher.kill()
+            stop(launcher)

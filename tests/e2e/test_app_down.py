@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 
 from scripts.launch import ROOT, child_environment, rasa_command
 from tests.conftest import model_path
+from tests.processes import stop, wait_until_up
 
 pytestmark = pytest.mark.e2e
 
@@ -58,22 +58,10 @@ def rasa_without_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Rasa did not start:\n{log.read_text()[-4000:]}")
-            try:
-                if httpx.get(f"{url}/", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(1)
+        wait_until_up(f"{url}/", process, log)
         yield url, log
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 def _say(url: str, sender: str, text: str) -> list[str]:

@@ -25,6 +25,7 @@ import pytest
 
 from scripts.launch import ROOT, app_command, rasa_command
 from tests.conftest import model_path
+from tests.processes import wait_until_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -37,20 +38,6 @@ TOKEN = "production-test-token"
 def _reachable(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _wait(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{url} exited:\n{log.read_text()[-4000:]}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(1)
-    pytest.fail(f"{url} did not come up:\n{log.read_text()[-4000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +86,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
                 )
             processes.append((process, url, log))
         for process, url, log in processes:
-            _wait(url, process, log)
+            wait_until_up(url, process, log)
         yield [f"http://127.0.0.1:{port}" for port in RASA_PORTS]
     finally:
         for process, _, _ in processes:
