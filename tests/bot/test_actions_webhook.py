@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from tests.bot.web_fixtures import WebApp, web_app  # noqa: F401 - the `web` fixture
 from tests.knowledge.building import ensure_index
+from tests.partners.fixtures import FIXTURES
 
 ROOT = Path(__file__).parents[2]
-FIXTURES = ROOT / "tests" / "actions" / "fixtures"
 
 
 @pytest.fixture(scope="module", name="client")

@@ -8,7 +8,6 @@ needs no action (a greeting) still works.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ import httpx
 import pytest
 
 from scripts.launch import ROOT, child_environment, rasa_command
+from tests.bot.web_fixtures import closed_port
 from tests.conftest import model_path
 from tests.processes import stop, wait_until_up
 
@@ -29,24 +29,17 @@ APOLOGY = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def rasa_without_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """Yield the URL and log of a Rasa server whose action endpoint is closed."""
     folder = tmp_path_factory.mktemp("app-down")
     endpoints = folder / "endpoints.yml"
     endpoints.write_text(
-        f"action_endpoint:\n  url: http://127.0.0.1:{_free_port()}/webhook\n"
+        f"action_endpoint:\n  url: http://127.0.0.1:{closed_port()}/webhook\n"
         "tracker_store:\n  type: rasa_addons.tracker_store.SQLiteTrackerStore\n"
         f"  db: {folder / 'trackers.db'}\n"
     )
-    port = _free_port()
+    port = closed_port()  # free now: Rasa will listen on it
     log = folder / "rasa.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
