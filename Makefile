@@ -9,22 +9,24 @@ RASA_PY := .venv-rasa/bin/python
 
 # The Rasa model is named after a hash of everything training reads, so it is
 # retrained exactly when data/, domain.yml, config.yml or our components change.
-# (The Slack channel, the tracker and lock stores, the server's speed-ups and apology in
-# rasa_addons/ are not part of the model.)
+# (The REST and Slack channels, the Slack inbox, the tracker and lock stores, the event
+# broker, the server's speed-ups, apology and messages in rasa_addons/ are not part of
+# the model.)
 NOT_MODEL := ! -name slack_channel.py ! -name tracker_store.py ! -name lock_store.py \
              ! -name server.py ! -name speedups.py ! -name incremental_states.py \
-             ! -name action_failures.py
+             ! -name action_failures.py ! -name event_broker.py ! -name messages.py \
+             ! -name store_failures.py ! -name rest_channel.py ! -name slack_inbox.py
 TRAIN_INPUTS := $(sort domain.yml config.yml $(shell find data rasa_addons -type f \( -name '*.yml' -o -name '*.py' \) $(NOT_MODEL) 2>/dev/null))
 TRAIN_HASH := $(shell cat $(TRAIN_INPUTS) | sha256sum | cut -c1-12)
 MODEL := models/partner-assistant-$(TRAIN_HASH).tar.gz
 
-.PHONY: run test setup index train lint typecheck unit validate core-test bench clean lock browser
+.PHONY: run test setup index train lint typecheck unit validate core-test bench faults clean lock browser
 
 run: setup index $(MODEL)  ## set up what is missing, then start everything
 	@$(APP_PY) scripts/launch.py --model $(MODEL)
 
 test: setup index $(MODEL) lint typecheck validate core-test browser  ## the whole test suite
-	PA_TEST_MODEL=$(MODEL) $(APP_PY) -m pytest
+	PA_TEST_MODEL=$(MODEL) PA_TEST_RASA_ENV=required $(APP_PY) -m pytest
 	@echo "all checks passed"
 
 setup: .venv/.installed .venv-rasa/.installed
@@ -65,10 +67,16 @@ bench: setup index $(MODEL)  ## benchmarks (not part of the tests); figures go t
 	$(APP_PY) scripts/bench_knowledge.py
 	$(RASA_PY) scripts/bench_nlu.py
 	$(APP_PY) scripts/bench_stack.py --model $(MODEL)
+	$(APP_PY) scripts/bench_signin_flood.py --model $(MODEL)
+	$(APP_PY) scripts/bench_limits.py
 
 lock:  ## re-resolve the pinned versions from requirements/*.in
 	.venv/bin/pip install -r requirements/app.in && .venv/bin/pip freeze | sed 's/+cpu//' > requirements/app.lock.txt
 	.venv-rasa/bin/pip install -r requirements/rasa.in && .venv-rasa/bin/pip freeze > requirements/rasa.lock.txt
+
+faults: setup index $(MODEL)  ## the full fault suite (not part of the tests); figures go to docs/benchmarks.md
+	scripts/services.sh start
+	$(APP_PY) scripts/faults.py --model $(MODEL)
 
 clean:
 	rm -rf var models results .mypy_cache .ruff_cache .pytest_cache

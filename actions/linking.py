@@ -1,9 +1,16 @@
 """Account-linking actions: ``action_link_account`` and ``action_unlink_account``.
 
 Thin glue over ``partners.linking``. In Slack, a user proves only their Slack
-identity (the Slack connector's signed assertion, checked by ``partners.identity``);
-linking it to a partner happens on the web page, where the partner signs in. On the
-web the partner is already signed in, so there is nothing to link there.
+identity (the ``slack`` input channel, see ``partners.identity``); linking it to a
+partner happens on the web page, where the partner signs in. On the web the partner is
+already signed in, so there is nothing to link there.
+
+The one-time link is a credential: whoever redeems it decides which company the Slack
+user speaks for. So it never travels as a bot message, which would be stored in the
+conversation's tracker and published to the event broker. The action posts it to the
+Slack user alone, out of band, through Slack's Web API (``chat.postEphemeral`` in the
+conversation's thread, with ``SLACK_TOKEN`` and ``SLACK_API_BASE_URL`` from the app's
+environment); the conversation only records that a private link was sent.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import logging
 from abc import ABC, abstractmethod
 from typing import Any
 
+import httpx
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
@@ -22,14 +30,14 @@ from sqlalchemy.orm import Session
 from bot.settings import Settings, get_settings
 from partners import linking
 from partners.db import engine_for
-from partners.identity import SLACK_CHANNEL, _slack_user
+from partners.identity import SLACK_CHANNEL, verified_slack_user
+from partners.messages import TROUBLE
 
 logger = logging.getLogger(__name__)
 
-UNAVAILABLE = (
-    "Sorry, I can't reach the partner records right now, so I can't change account links. "
-    "Please try again in a few minutes."
-)
+# Slack's Web API answers in well under a second; the whole action must end long before
+# Rasa's action timeout.
+SLACK_API_TIMEOUT_S = 5.0
 NOT_FROM_SLACK = (
     "Account linking is for Slack: here on the web you are already signed in as your "
     'company. To link a Slack account, ask me "link my account" in Slack. You can see '
@@ -61,6 +69,53 @@ def link_invitation(settings: Settings, code: str) -> str:
     )
 
 
+def link_sent(settings: Settings) -> str:
+    """Return what the conversation records instead of the link: that one was sent."""
+    return (
+        "I've sent you a private one-time link (only you can see it) to link this Slack "
+        "account to your company: open it, sign in with your partner id and passcode, "
+        f"and confirm. It works once and expires in {_minutes(linking.LINK_CODE_TTL)} "
+        "minutes."
+    )
+
+
+class SlackDeliveryError(RuntimeError):
+    """Slack's Web API did not take the private message."""
+
+
+def send_privately(settings: Settings, tracker: Tracker, user: str, text: str) -> None:
+    """Show ``text`` to the Slack ``user`` alone, in the thread they wrote in.
+
+    Raises:
+        SlackDeliveryError: No bot token configured, or Slack refused or was unreachable.
+
+    """
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    channel, thread = metadata.get("out_channel"), metadata.get("thread_id")
+    if not settings.slack_token:
+        raise SlackDeliveryError("SLACK_TOKEN is not set in the app's environment")
+    if not isinstance(channel, str) or not channel:
+        raise SlackDeliveryError("the message names no Slack channel to answer in")
+    body: dict[str, Any] = {"channel": channel, "user": user, "text": text}
+    if isinstance(thread, str) and thread:
+        body["thread_ts"] = thread
+    url = settings.slack_api_base_url.rstrip("/") + "/chat.postEphemeral"
+    try:
+        response = httpx.post(
+            url,
+            json=body,
+            headers={"Authorization": f"Bearer {settings.slack_token}"},
+            timeout=SLACK_API_TIMEOUT_S,
+        )
+        response.raise_for_status()
+        answer = response.json()
+    except (httpx.HTTPError, ValueError) as error:
+        raise SlackDeliveryError(f"{type(error).__name__}: {error}") from error
+    if not isinstance(answer, dict) or answer.get("ok") is not True:
+        reason = answer.get("error") if isinstance(answer, dict) else answer
+        raise SlackDeliveryError(f"Slack answered {reason!r}")
+
+
 def _partner_store(settings: Settings) -> Session:
     """Return a session on the partner store, from the process-wide engine and pool."""
     return Session(engine_for(settings.effective_database_url))
@@ -70,14 +125,17 @@ def _slack_user_of(tracker: Tracker, settings: Settings) -> tuple[str, str | Non
     if tracker.get_latest_input_channel() != SLACK_CHANNEL:
         return None
     metadata = (tracker.latest_message or {}).get("metadata") or {}
-    return _slack_user(metadata, settings, dt.datetime.now(dt.timezone.utc))
+    return verified_slack_user(metadata)
 
 
 def link_offer(tracker: Tracker, settings: Settings | None = None) -> str | None:
-    """Return a one-time link for a verified, unlinked Slack user; None otherwise.
+    """Send a verified, unlinked Slack user a one-time link; return what to say.
 
     Partner actions call this when they cannot answer for want of an identity, so an
-    unlinked Slack user asking "what's my tier?" gets the link straight away.
+    unlinked Slack user asking "what's my tier?" gets the link straight away. The link
+    goes to the user privately (``send_privately``); the returned text only says so,
+    or is ``TROUBLE`` when Slack did not take it. None: not a verified Slack user, or
+    one already linked.
     """
     settings = settings or get_settings()
     slack_user = _slack_user_of(tracker, settings)
@@ -89,8 +147,13 @@ def link_offer(tracker: Tracker, settings: Settings | None = None) -> str | None
             return None
         code = linking.issue_link_code(session, SLACK_CHANNEL, user, team)
         session.commit()
-    logger.info("link code issued for Slack user %s", user)
-    return link_invitation(settings, code)
+    try:
+        send_privately(settings, tracker, user, link_invitation(settings, code))
+    except SlackDeliveryError as error:
+        logger.error("one-time link for Slack user %s not delivered: %s", user, error)
+        return TROUBLE
+    logger.info("one-time link sent privately to Slack user %s", user)
+    return link_sent(settings)
 
 
 def _link_reply(tracker: Tracker) -> str:
@@ -151,7 +214,7 @@ class _LinkingAction(Action, ABC):
             text = await asyncio.to_thread(self.reply, tracker)
         except Exception:  # the store failing: a polite answer, the details in the log
             logger.exception("%s failed", self.action_name)
-            text = UNAVAILABLE
+            text = TROUBLE
         dispatcher.utter_message(text=text)
         return []
 

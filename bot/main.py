@@ -7,8 +7,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot import rate_limits
+from bot.api_errors import documented, store_unavailable
 from bot.routers import (
     actions,
     auth,
@@ -51,15 +54,32 @@ def create_app() -> FastAPI:
         summary="Program knowledge, partner status and course recommendations.",
         lifespan=lifespan,
     )
+    # Every /v1 route counts against the API's rate limits, chat also against its own
+    # (bot/rate_limits.py); `documented` lists each router's error answers in OpenAPI.
+    app.state.rate_limits = rate_limits.RateLimits(get_settings())
+    app.add_exception_handler(SQLAlchemyError, store_unavailable)
+    api = [Depends(rate_limits.limit_api)]
     app.include_router(health.router)
     app.include_router(actions.router)
-    app.include_router(auth.router)
-    app.include_router(partners.router)
-    app.include_router(knowledge.router)
-    app.include_router(sessions.router)
-    app.include_router(chat.router)
-    app.include_router(linking.router)
-    app.include_router(handoff.router)
+    app.include_router(auth.router, dependencies=api, responses=documented(400, 401, 422, 429, 503))
+    app.include_router(
+        partners.router, dependencies=api, responses=documented(401, 403, 404, 422, 429, 503)
+    )
+    app.include_router(knowledge.router, dependencies=api, responses=documented(404, 422, 429, 503))
+    app.include_router(sessions.router, dependencies=api, responses=documented(400, 401, 429, 503))
+    app.include_router(
+        chat.router,
+        dependencies=[*api, Depends(rate_limits.limit_chat)],
+        responses=documented(400, 401, 403, 422, 429, 503),
+    )
+    app.include_router(
+        linking.router,
+        dependencies=api,
+        responses=documented(400, 401, 403, 404, 410, 422, 429, 503),
+    )
+    app.include_router(
+        handoff.router, dependencies=api, responses=documented(400, 401, 403, 404, 422, 429, 503)
+    )
     app.include_router(web.router)
     web.mount_static(app)
     return app

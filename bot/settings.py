@@ -22,8 +22,12 @@ class Settings(BaseSettings):
     # Where the app listens and where it finds Rasa.
     host: str = "127.0.0.1"
     port: int = 8000
-    rasa_url: str = "http://127.0.0.1:5005"
-    rasa_token: str = Field(default="", description="Token for Rasa's HTTP API (--auth-token).")
+    rasa_url: str = Field(
+        default="http://127.0.0.1:5005",
+        description="Rasa server(s) on the internal network; several, comma-separated, "
+        "share the conversations (each sticks to one server, moving on when it is down).",
+    )
+    rasa_token: str = Field(default="", description="Token for Rasa's HTTP API.")
     public_url: str = Field(
         default="", description="Base URL of the web page in links sent to chat users."
     )
@@ -36,10 +40,59 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="", description="SQLAlchemy URL; empty means var/partners.db."
     )
-    seed_sample_data: bool = True
+    seed_sample_data: bool = Field(
+        default=False,
+        description="Sample mode: seed the fictitious sample partners (`make run` sets it).",
+    )
     jwt_secret: str = Field(default="", description="HMAC key for access tokens; required.")
     jwt_ttl_minutes: int = 60
     operator_token: str = Field(default="", description="Bearer token that may read any partner.")
+
+    # Slack's Web API, for one-time links sent privately to a Slack user (actions/linking.py);
+    # the same variables as the Rasa server's Slack channel, without the PA_ prefix.
+    slack_token: str = Field(default="", validation_alias="SLACK_TOKEN")
+    slack_api_base_url: str = Field(
+        default="https://slack.com/api/", validation_alias="SLACK_API_BASE_URL"
+    )
+
+    # Rasa's calls of the action webhook.
+    action_secret: str = Field(
+        default="", description="Shared secret Rasa sends as X-Action-Secret; required."
+    )
+    action_body_limit: int = Field(
+        default=16 * 1024 * 1024,
+        description="Largest action call accepted, in bytes (the whole conversation "
+        "travels with each call); larger ones get 413.",
+    )
+
+    # Rate limits (bot/rate_limits.py): `limits` notation, e.g. "30/minute;300/hour";
+    # an empty value switches that limit off. An "address" is the client address
+    # uvicorn reports (behind a load balancer: --proxy-headers, docs/operations.md).
+    rate_limit_storage_url: str = Field(
+        default="",
+        description="Where the counts live: empty = this process's memory; "
+        "redis://host:6379/2 shares them between app processes.",
+    )
+    rate_limit_signin_per_address: str = "30/minute;300/hour"
+    rate_limit_signin_failures_per_account: str = "10/minute;50/hour"
+    rate_limit_link_per_address: str = "20/minute;100/hour"
+    rate_limit_link_per_account: str = "10/minute;30/hour"
+    rate_limit_chat_per_address: str = "300/minute"
+    rate_limit_chat_per_account: str = "60/minute;1000/hour"
+    rate_limit_api_per_address: str = "600/minute"
+    rate_limit_api_per_account: str = "300/minute"
+    # Passcode hashing (scrypt, ~16 MiB and tens of ms each) runs on its own threads.
+    signin_hash_workers: int = Field(
+        default=1, ge=1, description="Passcode checks that run at once (one core each)."
+    )
+    signin_hash_queue: int = Field(
+        default=16, ge=0, description="Sign-ins that may wait for a check; more get 503."
+    )
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        """The Rasa servers to talk to, in the configured order."""
+        return [url.strip().rstrip("/") for url in self.rasa_url.split(",") if url.strip()]
 
     @property
     def effective_database_url(self) -> str:

@@ -8,12 +8,19 @@ operator name), ``role`` (``partner`` or ``operator``), ``iat``, ``exp`` and ``j
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
+import os
 import secrets
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 import jwt
@@ -86,6 +93,85 @@ def verify_passcode(passcode: str, stored: str | None) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(digest, _unb64(expected))
+
+
+@cache
+def _dummy_hash() -> str:
+    # Checked when the partner id is unknown, so both failures cost the same hash.
+    return hash_passcode("not a passcode", salt=b"partner-assistant")
+
+
+# Passcode checks run at a lower CPU priority than everything else (Linux "nice"): when
+# a flood of sign-ins meets the chat on busy cores, the chat gets them first.
+PASSCODE_CHECK_NICENESS = 10
+
+
+def _lower_thread_priority() -> None:
+    # On Linux, setpriority with a thread id changes that one thread only; elsewhere
+    # (or where it is not allowed) the checks keep the normal priority.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PASSCODE_CHECK_NICENESS)
+
+
+class PasscodeCheckerBusyError(RuntimeError):
+    """Too many passcode checks are waiting; the caller should come back shortly."""
+
+
+class PasscodeChecker:
+    """Checks passcodes on a few threads of its own, with a bounded queue.
+
+    One scrypt check costs ~16 MiB and tens of milliseconds of a core. On the event
+    loop it would stall every request; on Starlette's shared thread pool a flood of
+    bad sign-ins would take the threads that every other sync route and dependency
+    needs. Here at most ``workers`` checks run at once and at most ``queue`` more
+    wait; beyond that ``verify`` refuses at once instead of queueing without bound.
+    The threads run at a lower CPU priority, so a flood slows sign-ins, not the chat.
+    """
+
+    def __init__(self, workers: int, queue: int) -> None:
+        self._executor = ThreadPoolExecutor(
+            workers, thread_name_prefix="passcode-check", initializer=_lower_thread_priority
+        )
+        self._capacity = workers + queue
+        self._admitted = 0
+        self._lock = threading.Lock()
+
+    def _release(self, _done: Future[bool] | None = None) -> None:
+        with self._lock:
+            self._admitted -= 1
+
+    async def verify(self, passcode: str, load_stored: Callable[[], str | None]) -> bool:
+        """Check ``passcode`` against the stored hash that ``load_stored`` reads.
+
+        The request is admitted (or refused) before it costs anything. ``load_stored``
+        (a database read) runs on asyncio's default threads; only the hash runs on the
+        checker's low-priority threads, and hashlib lets go of the GIL for it (a
+        low-priority thread that held the GIL while waiting for a core would stall the
+        event loop with it). No stored hash (an unknown partner) costs a check all the
+        same, so the answer's timing does not tell which partner ids exist.
+
+        Raises:
+            PasscodeCheckerBusyError: ``workers + queue`` checks are already admitted.
+
+        """
+        with self._lock:
+            if self._admitted >= self._capacity:
+                raise PasscodeCheckerBusyError("too many passcode checks waiting")
+            self._admitted += 1
+        try:
+            stored = await asyncio.to_thread(load_stored)
+            future = self._executor.submit(_timing_safe_verify, passcode, stored)
+        except BaseException:
+            self._release()
+            raise
+        # Counted until the check itself ends, even if the caller stops waiting.
+        future.add_done_callback(self._release)
+        return await asyncio.wrap_future(future)
+
+
+def _timing_safe_verify(passcode: str, stored: str | None) -> bool:
+    matches = verify_passcode(passcode, stored or _dummy_hash())
+    return matches and stored is not None
 
 
 def jwt_secret(settings: Settings) -> str:

@@ -1,6 +1,8 @@
 """Engine, sessions and first-start setup of the partner store.
 
-SQLite under ``var/`` by default, PostgreSQL when ``PA_DATABASE_URL`` says so. The
+SQLite under ``var/`` by default, PostgreSQL when ``PA_DATABASE_URL`` says so. SQLite
+runs in WAL mode with a busy timeout: readers never block the writer, and a write that
+meets another process's write transaction waits for it instead of failing. The
 schema is owned by the Alembic migrations in ``partners/migrations``; ``init_db``
 brings any database to the latest revision and seeds the sample partners once.
 """
@@ -35,14 +37,22 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+# How long a write waits for another connection's write transaction before failing;
+# the app's transactions last milliseconds, so this is only ever reached by a stuck one.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # Persistent in the file; an in-memory database keeps its own mode ("memory").
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for ``url``; SQLite gets foreign keys and thread sharing.
+    """Create an engine for ``url``; SQLite gets foreign keys, WAL, a busy timeout.
 
     Args:
         url: SQLAlchemy URL (plain ``postgresql://`` is accepted).
@@ -55,7 +65,7 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         # FastAPI runs sync endpoints in a thread pool, so connections move threads.
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        event.listen(engine, "connect", _configure_sqlite)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)

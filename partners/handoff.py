@@ -238,9 +238,17 @@ def _check_status(status: str) -> str:
 
 
 def list_tickets(
-    session: Session, status: str | None = None, limit: int = 20, offset: int = 0
+    session: Session,
+    status: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    *,
+    partner_id: str | None = None,
 ) -> TicketPage:
     """Return tickets, newest first, optionally only those with ``status``.
+
+    ``partner_id`` limits the list to that partner's tickets (a partner's own view);
+    None lists every ticket (the program office's view).
 
     Raises:
         HandoffError: An unknown status, or a negative limit or offset.
@@ -249,6 +257,8 @@ def list_tickets(
     if limit < 0 or offset < 0:
         raise HandoffError("limit and offset must not be negative")
     query = select(HandoffTicket)
+    if partner_id is not None:
+        query = query.where(HandoffTicket.partner_id == partner_id)
     if status is not None:
         query = query.where(HandoffTicket.status == _check_status(status))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0

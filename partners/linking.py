@@ -4,8 +4,8 @@ A Slack user cannot prove in Slack which partner they work for. So the assistant
 hands them a one-time link to the web page (``/link?code=...``); whoever opens it
 signs in as the partner and confirms, and the Slack user is linked to that partner
 (a ``partners.models.ChatLink`` row). Codes expire after ``LINK_CODE_TTL`` and work
-once. Only a hash of each code is stored, so a copy of the database cannot be used
-to link anyone.
+once, even when two confirmations race (one conditional update uses a code up). Only a
+hash of each code is stored, so a copy of the database cannot be used to link anyone.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import DateTime, String, delete, select
+from sqlalchemy import CursorResult, DateTime, String, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from partners.models import Base, ChatLink, Partner
@@ -38,6 +39,9 @@ class LinkCode(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     used_by_partner_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+_USED = "This link was already used. Ask the assistant in Slack for a new one."
 
 
 class LinkCodeError(ValueError):
@@ -138,7 +142,7 @@ def _usable_code(session: Session, code: str, now: dt.datetime) -> LinkCode:
     if row is None:
         raise LinkCodeError("This link is not valid. Ask the assistant in Slack for a new one.")
     if row.used_at is not None:
-        raise LinkCodeError("This link was already used. Ask the assistant in Slack for a new one.")
+        raise LinkCodeError(_USED)
     if _aware(row.expires_at) <= now:
         raise LinkCodeError("This link has expired. Ask the assistant in Slack for a new one.")
     return row
@@ -177,8 +181,17 @@ def redeem_link_code(
     row = _usable_code(session, code, now)
     if session.get(Partner, partner_id) is None:
         raise LinkCodeError(f"There is no partner {partner_id}.")
-    row.used_at = now
-    row.used_by_partner_id = partner_id
+    # Use the code up in one conditional UPDATE, not read-then-write: of two
+    # confirmations racing (two tabs, a double click, a replayed request), the
+    # database lets exactly one change the row, and the other finds it used.
+    claimed = session.execute(
+        update(LinkCode)
+        .where(LinkCode.code_sha256 == row.code_sha256, LinkCode.used_at.is_(None))
+        .values(used_at=now, used_by_partner_id=partner_id)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], claimed).rowcount != 1:
+        raise LinkCodeError(_USED)
     link = session.scalar(
         select(ChatLink).where(
             ChatLink.channel == row.channel, ChatLink.external_user_id == row.external_user_id

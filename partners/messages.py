@@ -13,6 +13,9 @@ from partners.recommender import Recommendations
 from partners.status import PartnerStatus
 from partners.tiers import Requirement
 
+# What a user is told when a dependency (Rasa, a store, the broker) fails: the truth,
+# never "please rephrase". rasa_addons/messages.py holds the same text for the Rasa side.
+TROUBLE = "I'm having trouble right now, please try again in a minute."
 SIGN_IN_WEB = (
     "I can only show your company's tier, gaps and courses once I know who you are. "
     "Please sign in on the partner portal with your partner id and passcode, then ask again."

@@ -23,7 +23,12 @@ from sqlalchemy import Engine, MetaData
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Every module that declares partner-store tables on ``partners.models.Base``.
-MODEL_MODULES = ("partners.models", "partners.linking", "partners.sessions")
+MODEL_MODULES = (
+    "partners.models",
+    "partners.linking",
+    "partners.sessions",
+    "partners.conversations",
+)
 
 
 def target_metadata() -> MetaData:

@@ -1,25 +1,59 @@
-"""Rasa 3.6's command line with ``rasa_addons.speedups`` and ``action_failures`` applied.
+"""Rasa 3.6's command line with the fixes of rasa_addons/ applied (speed-ups, failures).
 
 ``python -m rasa_addons.server run ...`` takes exactly the arguments of ``rasa``; the
 launcher (scripts/launch.py) starts every Rasa server this way. Plain ``rasa run``
-still works, with the same replies, only slower under load, and silent instead of
-apologising when the app cannot run an action.
+still works, with the same replies, only slower under load, silent instead of
+apologising when the app cannot run an action or runs it too slowly, and starting a
+conversation afresh when the tracker store cannot be read.
+
+Rasa's HTTP API token comes from ``PA_RASA_TOKEN`` in the environment, not from the
+command line, where ``ps`` shows it to every user of the machine: it is handed to
+Rasa's argument parser inside this process, which ``/proc/<pid>/cmdline`` never sees.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
-from rasa_addons import action_failures, speedups
+from rasa_addons import action_failures, speedups, store_failures
+
+TOKEN_VARIABLE = "PA_RASA_TOKEN"
+
+
+def rasa_arguments(argv: list[str], environ: dict[str, str] | os._Environ[str]) -> list[str]:
+    """Return Rasa's arguments with the API token from the environment added.
+
+    A ``run`` command with ``--enable-api`` gets ``--auth-token=<PA_RASA_TOKEN>`` (as one
+    argument: a token can start with "-"). A token given on the command line is
+    refused, so that it cannot end up in ``ps`` by habit.
+
+    Raises:
+        SystemExit: A token on the command line, or an API without ``PA_RASA_TOKEN``.
+
+    """
+    if any(arg == "--auth-token" or arg.startswith("--auth-token=") for arg in argv):
+        raise SystemExit(f"error: pass Rasa's API token in {TOKEN_VARIABLE}, not --auth-token")
+    if argv[:1] != ["run"] or "--enable-api" not in argv:
+        return argv
+    token = environ.get(TOKEN_VARIABLE, "").strip()
+    if not token:
+        raise SystemExit(f"error: {TOKEN_VARIABLE} is empty: Rasa's HTTP API needs a token")
+    return [*argv, f"--auth-token={token}"]
 
 
 def main() -> None:
     """Run Rasa's command line with the fixes applied."""
+    arguments = rasa_arguments(sys.argv[1:], os.environ)
     speedups.apply()
-    action_failures.apply()
+    store_failures.apply()
+    try:
+        action_failures.apply()
+    except action_failures.ActionTimeoutError as error:
+        raise SystemExit(f"error: {error}") from None
     from rasa.__main__ import main as rasa_main
 
-    sys.argv[0] = "rasa"
+    sys.argv = ["rasa", *arguments]
     rasa_main()
 
 

@@ -1,4 +1,4 @@
-"""Slack input channel: Rasa's SlackInput, hardened and configured from the environment.
+"""Slack input channel: Rasa's SlackInput, hardened, durable and configured from the environment.
 
 Referenced in credentials.yml as ``rasa_addons.slack_channel.SlackChannel``; served at
 ``/webhooks/slack/webhook`` (Events API request URL and interactivity URL). Compared
@@ -7,40 +7,51 @@ with Rasa's own connector it:
 - reads ``SLACK_TOKEN``, ``SLACK_SIGNING_SECRET`` and ``SLACK_API_BASE_URL`` from the
   environment (secrets stay out of credentials.yml); without token and secret it
   starts *disabled* and answers 503, so ``make run`` works without a Slack app;
-- refuses unsigned or wrongly signed requests with 401 before looking at the body;
+- refuses unsigned or wrongly signed requests with 401 before looking at the body,
+  and malformed ones with 4xx and a reason (never a 5xx);
 - answers ``url_verification`` with ``{"challenge": ...}``;
-- acknowledges Slack's retries (``X-Slack-Retry-Num``) and repeated event ids with
-  200 without processing them again, so each message is answered once;
-- adds a signed Slack assertion to the message metadata (``slack_user_id``,
-  ``slack_team_id``, ``slack_ts``, ``slack_sig``; see ``partners/identity.py``), so
-  actions can trust the Slack user id: Rasa's REST channel lets any client claim
-  the ``slack`` input channel, the assertion it cannot forge;
+- answers every message exactly once, across all Rasa processes, even if the process
+  that acknowledged it dies: each delivery is stored in the Slack inbox
+  (``rasa_addons/slack_inbox.py``) before Slack gets its 200, and answered from there.
+  A delivery stored before (Slack's retry, the same event at another process) is
+  acknowledged without processing; one that cannot be stored gets 503, so Slack
+  delivers it again;
+- when answering fails (tracker store, lock store, anything), tells the user in the
+  thread that it is having trouble (``rasa_addons.messages.TROUBLE``) and logs a line;
+- puts only who wrote and where to answer in the message metadata (``slack_user_id``,
+  ``slack_team_id``, ``out_channel``, ``thread_id``, ``users``): no signature or other
+  credential, since metadata is stored in every tracker and published to the broker.
+  The input channel ``slack`` itself vouches for the user: only this connector, after
+  checking Slack's signature, produces it (``partners/identity.py``);
 - replies in threads and renders markdown, buttons (Slack blocks) and the
   tier-progress card the Slack way.
 
-Runs in the Rasa server's Python 3.10 environment: Rasa, Sanic and slack_sdk only.
+Runs in the Rasa server's Python 3.10 environment: Rasa, Sanic, SQLAlchemy, slack_sdk.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import hmac
 import json
 import logging
 import os
 import re
 import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.slack import SlackBot, SlackInput
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
+
+from rasa_addons.messages import TROUBLE
+from rasa_addons.slack_inbox import InboxMessage, InboxUnavailableError, SlackInbox
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +59,18 @@ DEFAULT_API_BASE_URL = "https://slack.com/api/"
 # Slack allows 25 elements per actions block and 75 characters per button label.
 MAX_BUTTONS = 25
 MAX_BUTTON_LABEL = 75
-# Retries carry the same event id; remember enough ids to cover Slack's retry window.
-SEEN_EVENTS = 2000
 BAR_WIDTH = 10
+# Slack's requests are a few kilobytes; its messages at most 40,000 characters.
+MAX_BODY_BYTES = 1024 * 1024
+MAX_TEXT = 40_000
+# Slack's ids (users, channels, teams, events, triggers) and timestamps ("1712.000100").
+SLACK_ID = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
+# A message is tried at most this often (first delivery plus take-overs), so one that
+# kills every process answering it cannot go round forever.
+MAX_ATTEMPTS = 3
+CLEANUP_EVERY_SECONDS = 3600.0
 
-
-def slack_assertion(secret: str, user_id: str, team_id: str | None, timestamp: int) -> str:
-    """Sign a Slack identity the way ``partners.identity.slack_assertion`` checks it."""
-    message = f"slack|{team_id or ''}|{user_id}|{timestamp}".encode()
-    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
 def _public_url() -> str:
@@ -68,12 +82,36 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Absolute targets Slack may link to; anything else (javascript:, data:, "//host",
+# "/\host", "\\host", ...) keeps only its label.
+_ABSOLUTE_TARGET = re.compile(r"^(?:https?://[^/\\\s|]|mailto:[^\s|])", re.IGNORECASE)
+# A path of our own site: one "/" followed by neither "/" nor "\" (browsers read
+# "/\host" and "//host" as another host).
+_SITE_PATH = re.compile(r"^/(?![/\\])[^\s|]*$")
+
+
+def link_target(url: str) -> str | None:
+    """Return where a markdown link may point in Slack, or None to drop the link.
+
+    Only ``http(s)://host...`` and ``mailto:`` pass as they are; a path of the web page
+    (``/account``) is made absolute with ``PA_PUBLIC_URL``. Everything else, including
+    every scheme-relative trick, is refused.
+    """
+    if "|" in url or any(ord(char) < 32 for char in url):
+        return None
+    if _SITE_PATH.match(url):
+        return _public_url() + url
+    if _ABSOLUTE_TARGET.match(url):
+        return url
+    return None
+
+
 def to_mrkdwn(text: str) -> str:
     """Turn the assistant's markdown into Slack's mrkdwn.
 
     ``**bold**`` becomes ``*bold*``, ``*italic*`` becomes ``_italic_``, ``[label](url)``
-    becomes ``<url|label>`` (paths of the web page made absolute), list dashes become
-    bullets and ``#`` headings bold lines.
+    becomes ``<url|label>`` (see ``link_target``; a refused link keeps its label), list
+    dashes become bullets and ``#`` headings bold lines.
     """
     held: list[str] = []
 
@@ -82,12 +120,8 @@ def to_mrkdwn(text: str) -> str:
         return f"\x00{len(held) - 1}\x00"
 
     def link(match: re.Match[str]) -> str:
-        label, url = match.group(1), match.group(2)
-        if url.startswith("/") and not url.startswith("//"):
-            url = _public_url() + url
-        if not re.match(r"^(https?://|mailto:)", url):
-            return label
-        return hold(f"<{url}|{label}>")
+        label, target = match.group(1), link_target(match.group(2))
+        return label if target is None else hold(f"<{target}|{label}>")
 
     text = _slack_escape(text)
     text = re.sub(r"`([^`]+)`", lambda m: hold(m.group(0)), text)
@@ -133,29 +167,54 @@ def tier_progress_blocks(card: dict[str, Any]) -> list[dict[str, Any]]:
     return blocks
 
 
-def _event_metadata(body: dict[str, Any]) -> dict[str, Any]:
-    """Where to answer an Events API message: its channel, its thread, the bot's users."""
-    event = body.get("event") or {}
-    users = list(body.get("authed_users") or [])
-    if not users and body.get("authorizations"):
-        users = [body["authorizations"][0].get("user_id")]
-    return {
-        "out_channel": event.get("channel"),
-        "thread_id": event.get("thread_ts") or event.get("ts"),
-        "users": users,
-    }
+class BadSlackRequestError(ValueError):
+    """A signed request this channel cannot use; the message says why (sent as 400)."""
 
 
-def _interaction_metadata(payload: dict[str, Any]) -> dict[str, Any]:
-    """Where to answer a button click: the clicked message's channel and thread."""
-    message = payload.get("message") or {}
-    container = payload.get("container") or {}
-    user = (payload.get("user") or {}).get("id")
-    return {
-        "out_channel": (payload.get("channel") or {}).get("id") or container.get("channel_id"),
-        "thread_id": message.get("thread_ts") or message.get("ts") or container.get("message_ts"),
-        "users": [user] if user else [],
-    }
+def _field(mapping: Any, key: str) -> Any:
+    return mapping.get(key) if isinstance(mapping, dict) else None
+
+
+def _slack_id(value: Any, what: str, *, required: bool = True) -> str | None:
+    """Return ``value`` if it is a well-formed Slack id or timestamp."""
+    if value is None and not required:
+        return None
+    if isinstance(value, str) and SLACK_ID.match(value):
+        return value
+    raise BadSlackRequestError(f"{what} is missing or malformed")
+
+
+def _ids(values: Any) -> list[str]:
+    if not isinstance(values, list):
+        return []
+    return [value for value in values if isinstance(value, str) and SLACK_ID.match(value)]
+
+
+def _one_line(error: BaseException) -> str:
+    """Return an error's message on one log line (Redis errors span several)."""
+    return " ".join(str(error).split())
+
+
+def _chosen_value(action: dict[str, Any]) -> str | None:
+    """Return what the user picked in an interactive element (the text sent to Rasa)."""
+    kind = action.get("type")
+    value: Any = None
+    if kind == "button":
+        value = action.get("value")
+    elif kind in ("static_select", "external_select", "overflow"):
+        value = _field(action.get("selected_option"), "value")
+    elif kind == "select":
+        options = action.get("selected_options")
+        value = _field(options[0], "value") if isinstance(options, list) and options else None
+    else:
+        picked = {
+            "conversations_select": "selected_conversation",
+            "users_select": "selected_user",
+            "channels_select": "selected_channel",
+            "datepicker": "selected_date",
+        }.get(str(kind))
+        value = action.get(picked) if picked else None
+    return value if isinstance(value, str) and value.strip() else None
 
 
 class SlackReplies(SlackBot):
@@ -235,9 +294,9 @@ class SlackChannel(SlackInput):
             os.environ.get("SLACK_TOKEN") or credentials.get("slack_token") or "",
             credentials.get("slack_channel"),
             credentials.get("proxy"),
-            credentials.get("slack_retry_reason_header", "x-slack-retry-reason"),
-            credentials.get("slack_retry_number_header", "x-slack-retry-num"),
-            credentials.get("errors_ignore_retry", None),
+            None,
+            None,
+            None,
             credentials.get("use_threads", True),
             os.environ.get("SLACK_SIGNING_SECRET") or credentials.get("slack_signing_secret") or "",
             credentials.get("conversation_granularity", "sender"),
@@ -246,13 +305,25 @@ class SlackChannel(SlackInput):
             or DEFAULT_API_BASE_URL,
         )
 
-    def __init__(self, *args: Any, api_base_url: str = DEFAULT_API_BASE_URL, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        api_base_url: str = DEFAULT_API_BASE_URL,
+        inbox: SlackInbox | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.api_base_url = api_base_url if api_base_url.endswith("/") else api_base_url + "/"
-        self._seen_events: OrderedDict[str, None] = OrderedDict()
         super().__init__(*args, **kwargs)
         self.enabled = bool(self.slack_token and self.slack_signing_secret)
+        self.inbox = inbox or SlackInbox.from_environment()
+        self._on_new_message: OnNewMessage | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         if self.enabled:
-            logger.info("Slack channel enabled (Slack API at %s)", self.api_base_url)
+            logger.info(
+                "Slack channel enabled (Slack API at %s, inbox %s)",
+                self.api_base_url,
+                self.inbox.describe(),
+            )
 
     def _validate_credentials(self) -> None:
         # Rasa refuses to start without a signing secret. We start disabled instead,
@@ -274,80 +345,254 @@ class SlackChannel(SlackInput):
             self.api_base_url,
         )
 
-    def _is_repeat(self, event_id: str | None) -> bool:
-        if not event_id:
+    # What a request asks for -------------------------------------------------------
+
+    def _message(
+        self, key: str, user: str, team: str | None, text: str, where: dict[str, Any]
+    ) -> InboxMessage:
+        metadata = dict(where, slack_user_id=user, slack_team_id=team)
+        conversation_id = self._get_conversation_id(
+            user, metadata.get("out_channel"), metadata.get("thread_id")
+        )
+        text = self._sanitize_user_message(text, metadata.get("users"))
+        return InboxMessage(key, str(conversation_id), text, metadata)
+
+    def message_from_event(self, body: Any) -> InboxMessage | None:
+        """Return the message an ``event_callback`` asks to answer; None to ignore it.
+
+        Raises:
+            BadSlackRequestError: The event cannot be used.
+
+        """
+        event_id = _slack_id(_field(body, "event_id"), "event_id")
+        event = _field(body, "event")
+        if not isinstance(event, dict):
+            raise BadSlackRequestError("event is missing or not an object")
+        text = event.get("text")
+        if (
+            event.get("type") not in ("message", "app_mention")
+            or event.get("subtype") is not None
+            or event.get("bot_id") is not None
+            or not isinstance(text, str)
+            or not text.strip()
+        ):
+            return None  # edits, joins, bot messages (our own replies), reactions ...
+        if len(text) > MAX_TEXT:
+            raise BadSlackRequestError(f"text is longer than {MAX_TEXT} characters")
+        channel = _slack_id(event.get("channel"), "event.channel")
+        direct = event.get("channel_type") == "im"
+        if not (direct or event.get("type") == "app_mention" or channel == self.slack_channel):
+            return None  # a channel message that does not mention the assistant
+        user = _slack_id(event.get("user"), "event.user")
+        team = _slack_id(body.get("team_id") or event.get("team"), "team_id", required=False)
+        thread = _slack_id(event.get("thread_ts") or event.get("ts"), "event.ts")
+        users = _ids(body.get("authed_users"))
+        authorizations = body.get("authorizations")
+        if not users and isinstance(authorizations, list) and authorizations:
+            users = _ids([_field(authorizations[0], "user_id")])
+        where = {"out_channel": channel, "thread_id": thread, "users": users}
+        return self._message(f"event:{event_id}", str(user), team, text, where)
+
+    def message_from_interaction(self, payload: Any) -> InboxMessage | None:
+        """Return the message a button click (or another element) sends; None to ignore it.
+
+        Interactions have no event id and Slack does not retry them; their key is the
+        click's ``trigger_id`` (unique per click), or a digest of who clicked what,
+        where and when.
+
+        Raises:
+            BadSlackRequestError: The payload cannot be used.
+
+        """
+        if not isinstance(payload, dict):
+            raise BadSlackRequestError("payload is not a JSON object")
+        actions = payload.get("actions")
+        action = actions[0] if isinstance(actions, list) and actions else None
+        text = _chosen_value(action) if isinstance(action, dict) else None
+        if text is None:
+            return None  # link buttons, unsupported elements: nothing to answer
+        user = _slack_id(_field(payload.get("user"), "id"), "user.id")
+        team = _field(payload.get("team"), "id") or _field(payload.get("user"), "team_id")
+        team = _slack_id(team, "team.id", required=False)
+        message, container = payload.get("message"), payload.get("container")
+        channel = _field(payload.get("channel"), "id") or _field(container, "channel_id")
+        thread = (
+            _field(message, "thread_ts") or _field(message, "ts") or _field(container, "message_ts")
+        )
+        channel = _slack_id(channel, "channel.id")
+        thread = _slack_id(thread, "message.ts", required=False)
+        trigger = payload.get("trigger_id")
+        if isinstance(trigger, str) and SLACK_ID.match(trigger):
+            key = f"interaction:{trigger}"
+        else:
+            click = [user, channel, thread, _field(action, "action_ts"), text]
+            click.append(_field(action, "action_id"))
+            digest = hashlib.sha256(json.dumps(click, default=str).encode()).hexdigest()
+            key = f"interaction:{digest}"
+        where = {"out_channel": channel, "thread_id": thread, "users": [user]}
+        return self._message(key, str(user), team, text, where)
+
+    # Answering ---------------------------------------------------------------------
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _accept(self, message: InboxMessage | None) -> HTTPResponse:
+        """Store a delivery, then acknowledge it; answer it if it is new."""
+        if message is None:
+            return response.text("")
+        try:
+            new = await asyncio.to_thread(self.inbox.receive, message)
+        except InboxUnavailableError as error:
+            logger.error("Slack delivery %s not stored, Slack will retry: %s", message.key, error)
+            return response.text(
+                "The message could not be stored; please deliver it again.",
+                status=HTTPStatus.SERVICE_UNAVAILABLE,
+            )
+        if not new:
+            logger.info("Slack delivery %s was received before: acknowledged only", message.key)
+            return response.text("")
+        self._spawn(self._answer(message))
+        return response.text("")
+
+    def _output_for(self, message: InboxMessage) -> OutputChannel:
+        metadata = message.metadata
+        thread = metadata.get("thread_id") if self.use_threads else None
+        return self.get_output_channel(metadata.get("out_channel"), thread)
+
+    async def _answer(self, message: InboxMessage) -> None:
+        """Run a stored message through Rasa, answer in its thread, settle its row."""
+        metadata = message.metadata
+        output = self._output_for(message)
+        user_message = UserMessage(
+            message.text, output, message.sender_id, input_channel=self.name(), metadata=metadata
+        )
+        try:
+            if self._on_new_message is None:
+                raise RuntimeError("the Slack channel is not connected to Rasa yet")
+            await self._on_new_message(user_message)
+        except Exception as error:  # any failing store or service: tell the user, log it
+            logger.error(
+                "Slack message %s failed, the user is told to try again: %s: %s",
+                message.key,
+                type(error).__name__,
+                _one_line(error),
+            )
+            if not await self._tell_trouble(output, message):
+                await self._retry_later(message)
+                return
+        await self._settle(message.key)
+
+    async def _tell_trouble(self, output: OutputChannel, message: InboxMessage) -> bool:
+        try:
+            await output.send_text_message(message.sender_id, TROUBLE)
+        except Exception as error:
+            logger.error("Slack message %s: cannot reach Slack either: %s", message.key, error)
             return False
-        if event_id in self._seen_events:
-            return True
-        self._seen_events[event_id] = None
-        while len(self._seen_events) > SEEN_EVENTS:
-            self._seen_events.popitem(last=False)
-        return False
+        return True
 
-    def _with_assertion(
-        self, metadata: dict[str, Any], user: str, team: str | None
-    ) -> dict[str, Any]:
-        secret = os.environ.get("PA_JWT_SECRET", "").strip()
-        metadata = dict(metadata, slack_user_id=user, slack_team_id=team)
-        if not secret:
-            logger.error("PA_JWT_SECRET is not set: Slack users cannot be identified")
-            return metadata
-        timestamp = int(time.time())
-        metadata["slack_ts"] = str(timestamp)
-        metadata["slack_sig"] = slack_assertion(secret, user, team, timestamp)
-        return metadata
+    async def _retry_later(self, message: InboxMessage) -> None:
+        try:
+            if message.attempts >= MAX_ATTEMPTS:
+                logger.error(
+                    "Slack message %s given up after %d tries", message.key, message.attempts
+                )
+                await asyncio.to_thread(self.inbox.finish, message.key, failed=True)
+            else:
+                await asyncio.to_thread(self.inbox.release, message.key, self.inbox.lease_seconds)
+        except InboxUnavailableError as error:
+            logger.error("Slack message %s: inbox unavailable: %s", message.key, error)
 
-    async def _event(
-        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> HTTPResponse:
+    async def _settle(self, key: str) -> None:
+        for pause in (0.0, 1.0, 3.0):
+            await asyncio.sleep(pause)
+            try:
+                if not await asyncio.to_thread(self.inbox.finish, key):
+                    logger.warning("Slack message %s was taken over by another process", key)
+                return
+            except InboxUnavailableError as error:
+                logger.error("Slack message %s answered but not marked done: %s", key, error)
+
+    async def _take_over(self, message: InboxMessage) -> None:
+        """Answer a message another process acknowledged but did not finish."""
+        if message.attempts > MAX_ATTEMPTS:
+            logger.error("Slack message %s given up after %d tries", message.key, MAX_ATTEMPTS)
+            await self._tell_trouble(self._output_for(message), message)
+            try:
+                await asyncio.to_thread(self.inbox.finish, message.key, failed=True)
+            except InboxUnavailableError as error:
+                logger.error("Slack message %s: inbox unavailable: %s", message.key, error)
+            return
+        logger.warning("Slack message %s taken over (try %d)", message.key, message.attempts)
+        await self._answer(message)
+
+    async def _keep_the_inbox(self) -> None:
+        """Renew this process's leases and take over abandoned messages, forever."""
+        last_cleanup = float("-inf")
+        while True:
+            await asyncio.sleep(self.inbox.poll_seconds)
+            try:
+                await asyncio.to_thread(self.inbox.renew)
+                for message in await asyncio.to_thread(self.inbox.claim_expired):
+                    self._spawn(self._take_over(message))
+                if time.monotonic() - last_cleanup > CLEANUP_EVERY_SECONDS:
+                    await asyncio.to_thread(self.inbox.forget_old)
+                    last_cleanup = time.monotonic()
+            except InboxUnavailableError as error:
+                logger.error("Slack inbox unavailable: %s", error)
+            except Exception:  # never let the keeper die: it is the safety net
+                logger.exception("Slack inbox keeper failed; trying again")
+
+    # Requests ----------------------------------------------------------------------
+
+    async def _event(self, request: Request) -> HTTPResponse:
         try:
             body = json.loads(request.body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             return response.text("The body is not JSON.", status=HTTPStatus.BAD_REQUEST)
         if not isinstance(body, dict):
             return response.text("The body is not a JSON object.", status=HTTPStatus.BAD_REQUEST)
         if body.get("type") == "url_verification":
-            return response.json({"challenge": body.get("challenge", "")})
-        if body.get("type") != "event_callback" or self._is_repeat(body.get("event_id")):
-            return response.text("")
-        event = body.get("event") or {}
-        if event.get("subtype") or not self._is_user_message(body):
-            return response.text("")  # edits, joins, bot messages (our own replies) ...
-        metadata = _event_metadata(body)
-        if not self._is_supported_channel(body, metadata):
-            return response.text("")
-        user = str(event.get("user", ""))
-        team = body.get("team_id") or event.get("team")
-        metadata = self._with_assertion(metadata, user, team)
-        conversation_id = self._get_conversation_id(
-            user, metadata.get("out_channel"), metadata.get("thread_id")
-        )
-        text = self._sanitize_user_message(event.get("text", ""), metadata.get("users"))
-        return await self.process_message(request, on_new_message, text, conversation_id, metadata)
+            challenge = body.get("challenge")
+            if not isinstance(challenge, str):
+                return response.text("No challenge to answer.", status=HTTPStatus.BAD_REQUEST)
+            return response.json({"challenge": challenge})
+        if body.get("type") != "event_callback":
+            return response.text("")  # app_rate_limited and other notices
+        return await self._accept(self.message_from_event(body))
 
-    async def _interaction(
-        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> HTTPResponse:
+    async def _interaction(self, request: Request) -> HTTPResponse:
+        form = parse_qs((request.body or b"").decode("utf-8", errors="replace"))
+        raw = form.get("payload", [""])[0]
         try:
-            payload = json.loads(request.form.get("payload", "{}"))
-        except ValueError:
+            payload = json.loads(raw)
+        except (ValueError, RecursionError):
             return response.text("The payload is not JSON.", status=HTTPStatus.BAD_REQUEST)
-        if not isinstance(payload, dict) or not self._is_interactive_message(payload):
-            return response.text("")
-        text = self._get_interactive_response(payload["actions"][0])
-        if text is None:
-            return response.text("")  # link buttons carry no value
-        user = str((payload.get("user") or {}).get("id", ""))
-        team = (payload.get("team") or {}).get("id") or (payload.get("user") or {}).get("team_id")
-        metadata = self._with_assertion(_interaction_metadata(payload), user, team)
-        conversation_id = self._get_conversation_id(
-            user, metadata.get("out_channel"), metadata.get("thread_id")
-        )
-        return await self.process_message(request, on_new_message, text, conversation_id, metadata)
+        return await self._accept(self.message_from_interaction(payload))
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """Serve ``GET /webhooks/slack/`` (status) and ``POST /webhooks/slack/webhook``."""
         slack_webhook = Blueprint("slack_webhook", __name__)
+        self._on_new_message = on_new_message
+
+        @slack_webhook.listener("after_server_start")
+        async def keep_the_inbox(_app: Sanic, _loop: Any) -> None:
+            if self.enabled:
+                self._spawn(self._keep_the_inbox())
+
+        @slack_webhook.listener("before_server_stop")
+        async def hand_over(_app: Sanic, _loop: Any) -> None:
+            # Messages still being answered go to the other processes at once, not
+            # after their lease runs out.
+            for task in list(self._tasks):
+                task.cancel()
+            if self.enabled:
+                try:
+                    await asyncio.to_thread(self.inbox.release_all)
+                except InboxUnavailableError as error:
+                    logger.error("Slack inbox unavailable at shutdown: %s", error)
 
         @slack_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -360,25 +605,32 @@ class SlackChannel(SlackInput):
                     "The Slack channel is not configured on this server.",
                     status=HTTPStatus.SERVICE_UNAVAILABLE,
                 )
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return response.text(
+                    "The request is too large.", status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+                )
             if not self.is_request_from_slack_authentic(request):
                 logger.warning("Slack request with a missing or wrong signature refused")
                 return response.text(
                     "Missing or invalid X-Slack-Signature.", status=HTTPStatus.UNAUTHORIZED
                 )
-            if request.headers.get(self.retry_num_header or "x-slack-retry-num"):
-                # Delivered before (we answer within Slack's 3 s, work continues in the
-                # background): acknowledge so Slack stops retrying, answer nothing twice.
+            if request.headers.get("x-slack-retry-num"):
+                # Processed only if the first delivery never reached the inbox.
                 logger.info(
-                    "Slack retry #%s (%s) acknowledged",
-                    request.headers.get(self.retry_num_header or "x-slack-retry-num"),
-                    request.headers.get(self.retry_reason_header or "x-slack-retry-reason"),
+                    "Slack retry #%s (%s)",
+                    request.headers.get("x-slack-retry-num"),
+                    request.headers.get("x-slack-retry-reason"),
                 )
-                return response.text("", headers={"X-Slack-No-Retry": "1"})
             content_type = (request.headers.get("content-type") or "").split(";")[0].strip()
-            if content_type == "application/json":
-                return await self._event(request, on_new_message)
-            if content_type == "application/x-www-form-urlencoded":
-                return await self._interaction(request, on_new_message)
+            try:
+                if content_type == "application/json":
+                    return await self._event(request)
+                if content_type == "application/x-www-form-urlencoded":
+                    return await self._interaction(request)
+            except BadSlackRequestError as error:
+                return response.text(
+                    f"Unusable Slack request: {error}.", status=HTTPStatus.BAD_REQUEST
+                )
             return response.text(
                 "Expected a JSON event or a form-encoded interaction.",
                 status=HTTPStatus.UNSUPPORTED_MEDIA_TYPE,

@@ -42,10 +42,10 @@ from knowledge.embedder import (  # noqa: E402
 from knowledge.entities import extract_entities  # noqa: E402
 from knowledge.index import embedding_text  # noqa: E402
 from knowledge.search import LEXICAL_WEIGHT, engine  # noqa: E402
+from scripts.bench_docs import BENCHMARKS, write_section  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "knowledge" / "retrieval_questions.yaml"
 OUT_OF_SCOPE = ROOT / "tests" / "knowledge" / "out_of_scope_questions.yaml"
-BENCHMARKS = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- knowledge-bench:start -->", "<!-- knowledge-bench:end -->"
 
 
@@ -192,18 +192,6 @@ relevant; the NLU's out_of_scope intent is the first line against them.
 {END}"""
 
 
-def write_section(section: str) -> None:
-    """Replace the section between the markers, or append it (creating the file)."""
-    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    BENCHMARKS.write_text(text)
-    print(f"[bench] wrote {BENCHMARKS.relative_to(ROOT)}")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; write the docs section unless ``--no-write``."""
     parser = argparse.ArgumentParser(description="Benchmark knowledge retrieval.")
@@ -247,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_write:
         print(section)
     else:
-        write_section(section)
+        write_section(section, START, END)
+        print(f"[bench] wrote {BENCHMARKS.relative_to(ROOT)}")
     return 0
 
 

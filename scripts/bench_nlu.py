@@ -29,7 +29,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "benchmarks.md"
+sys.path.insert(0, str(ROOT))
+
+from scripts.bench_docs import write_section  # noqa: E402
+
 START, END = "<!-- nlu-bench:start -->", "<!-- nlu-bench:end -->"
 MINILM = {"name": "rasa_addons.minilm_featurizer.MiniLMFeaturizer"}
 CHAR_NGRAMS = {
@@ -384,18 +387,6 @@ def reason(results: dict[str, dict[str, dict]], chosen: str) -> str:
     return text + f", parse p50 {held.get('parse_p50_ms', 0):.1f} ms."
 
 
-def write_docs(section: str) -> None:
-    """Replace the NLU section of docs/benchmarks.md (create the file if missing)."""
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section.rstrip("\n") + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOCS.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     argv = sys.argv[1:] if argv is None else argv
@@ -466,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     section = render(results, args.chosen, args.why, epochs, args.note)
     print(section)
     if not args.no_docs:
-        write_docs(section)
+        write_section(section, START, END)
     return 0
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ROOT / "docs" / "benchmarks.md"
+from scripts.bench_docs import ROOT, write_section
+
 PLOT = ROOT / "docs" / "img" / "bench.svg"
 START, END = "<!-- stack-bench:start -->", "<!-- stack-bench:end -->"
 MB = 1024 * 1024
@@ -108,12 +107,6 @@ def render_plot(ours: dict, stock: dict) -> str:
 
 def write_report(ours: dict, stock: dict, cpus: int, slices: int, seconds: float) -> None:
     """Replace the stack section of docs/benchmarks.md and write the plot."""
-    section = render_section(ours, stock, cpus, slices, seconds)
-    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    BENCHMARKS.write_text(text)
+    write_section(render_section(ours, stock, cpus, slices, seconds), START, END)
     PLOT.parent.mkdir(parents=True, exist_ok=True)
     PLOT.write_text(render_plot(ours, stock))

@@ -302,9 +302,7 @@ def main(argv: list[str] | None = None) -> int:
 
     stock_url = f"http://127.0.0.1:{STOCK_PORT}"
     stock_model = sorted((stock_dir / "models").glob("*.tar.gz"))[-1]
-    stock_cmd = rasa_command(
-        str(stock_model), STOCK_PORT, "bench", "endpoints.yml", with_fixes=False
-    )
+    stock_cmd = rasa_command(str(stock_model), STOCK_PORT, "endpoints.yml", with_fixes=False)
     stock_cmd = [part for part in stock_cmd if part not in ("--credentials", "credentials.yml")]
     # The stock bot runs as plain `rasa run` would: without our one-thread settings.
     stock_env = {k: v for k, v in env.items() if k not in THREAD_LIMITS or k in os.environ}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRETS_FILE = ROOT / "var" / "secrets.env"
-GENERATED_SECRETS = ("PA_JWT_SECRET", "PA_RASA_TOKEN")
+GENERATED_SECRETS = ("PA_JWT_SECRET", "PA_RASA_TOKEN", "PA_ACTION_SECRET")
 THREAD_LIMITS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -55,6 +55,9 @@ def child_environment() -> dict[str, str]:
     for key, value in stored.items():
         if not env.get(key):
             env[key] = value
+    # The launcher (`make run`) is the sample mode: the fictitious partners are seeded
+    # (P-0001 / demo). A deployment starts the servers itself and seeds nothing.
+    env.setdefault("PA_SEED_SAMPLE_DATA", "true")
     env.setdefault("PYTHONUNBUFFERED", "1")
     # Each server works on one message at a time per process: one BLAS/OpenMP thread
     # each. More threads only contend for the cores (docs/benchmarks.md).
@@ -109,13 +112,15 @@ def app_command(port: int) -> list[str]:
 
 
 def rasa_command(
-    model: str, port: int, token: str, endpoints: str = "endpoints.yml", *, with_fixes: bool = True
+    model: str, port: int, endpoints: str = "endpoints.yml", *, with_fixes: bool = True
 ) -> list[str]:
-    """Command line of one Rasa server with the REST, Socket.IO and Slack channels.
+    """Command line of one Rasa server with the REST and Slack channels and its HTTP API.
 
-    ``with_fixes`` runs Rasa through ``rasa_addons.server`` (Rasa's own command line
-    with the per-turn fixes of ``rasa_addons/speedups.py``; run from the repository
-    root); ``False`` runs the plain ``rasa`` command, as the benchmark's stock bot does.
+    The API token is not on the command line, where ``ps`` would show it to every user
+    of the machine: ``rasa_addons.server`` reads it from ``PA_RASA_TOKEN`` in its
+    environment. ``with_fixes`` runs Rasa through ``rasa_addons.server`` (Rasa's own
+    command line with our fixes; run from the repository root); ``False`` runs the
+    plain ``rasa`` command, as the benchmark's stock bot does (then without a token).
     """
     program = (
         [str(ROOT / ".venv-rasa" / "bin" / "python"), "-m", "rasa_addons.server"]
@@ -125,10 +130,7 @@ def rasa_command(
     return [
         *program, "run",
         "--model", model, "--endpoints", endpoints, "--credentials", "credentials.yml",
-        "--interface", "127.0.0.1", "--port", str(port),
-        # One argument, "--auth-token=...": a generated token can start with "-", which
-        # argparse would take for an option if the token came as a separate argument.
-        "--enable-api", f"--auth-token={token}",
+        "--interface", "127.0.0.1", "--port", str(port), "--enable-api",
     ]  # fmt: skip
 
 
@@ -145,9 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     env = child_environment()
     env["PA_PORT"] = str(args.app_port)
     env["PA_RASA_URL"] = f"http://127.0.0.1:{args.rasa_port}"
-    (ROOT / "var").mkdir(exist_ok=True)
+    env["PA_ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{args.app_port}/webhook"
+    env.setdefault("PA_VAR_DIR", str(ROOT / "var"))  # endpoints.yml keeps trackers there
+    Path(env["PA_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
     app_cmd = app_command(args.app_port)
-    rasa_cmd = rasa_command(args.model, args.rasa_port, env["PA_RASA_TOKEN"], args.endpoints)
+    rasa_cmd = rasa_command(args.model, args.rasa_port, args.endpoints)
     processes: list[subprocess.Popen[bytes]] = []
 
     def _terminate(signum: int, _frame: object) -> None:

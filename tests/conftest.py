@@ -4,6 +4,11 @@
 for tests/e2e, tests/slack and tests/browser alike (one Rasa start per session: it
 costs about 30 s of CPU). Its Slack channel posts to ``fake_slack``, a local fake of
 Slack's Web API.
+
+Under CI (``CI`` set) no test may skip: every skip in this suite means a prerequisite
+is missing (PostgreSQL, Redis, RabbitMQ, the Rasa environment), and a green run with
+those tests skipped would hide them. ``pytest_runtest_makereport`` turns such a skip
+into a failure that gives the skip's reason.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import httpx
 import pytest
 
 from tests.processes import stop
+from tests.rasa_env import running_in_ci
 
 if TYPE_CHECKING:
     from tests.fakes.fake_slack import FakeSlack
@@ -30,8 +36,24 @@ if TYPE_CHECKING:
 pytest_plugins = ["tests.fakes.fake_slack"]
 
 ROOT = Path(__file__).resolve().parents[1]
-APP_PORT = 8000
-RASA_PORT = 5005
+# `make run`'s ports; PA_TEST_APP_PORT / PA_TEST_RASA_PORT move the test stack elsewhere
+# (to run the end-to-end tests beside a running `make run`, or two suites at once).
+APP_PORT = int(os.environ.get("PA_TEST_APP_PORT", "8000"))
+RASA_PORT = int(os.environ.get("PA_TEST_RASA_PORT", "5005"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under CI, report a skipped test (a missing prerequisite) as failed."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    if not report.skipped or hasattr(report, "wasxfail") or not running_in_ci():
+        return
+    skipped = report.longrepr
+    reason = skipped[2] if isinstance(skipped, tuple) else str(skipped)
+    reason = reason.removeprefix("Skipped: ")
+    report.outcome = "failed"
+    report.longrepr = f"skipped under CI, where every prerequisite must be present: {reason}"
 
 
 @dataclass(frozen=True)
@@ -43,15 +65,59 @@ class Stack:
     log: Path
     operator_token: str
 
-    def say(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
-        """Send one message through Rasa's REST channel and return the bot's replies."""
-        body: dict = {"sender": sender, "message": text}
-        if metadata is not None:
-            body["metadata"] = metadata
+    def say(self, sender: str, text: str, **extra: object) -> list[dict]:
+        """Send one message through Rasa's internal REST channel; return the bot's replies.
+
+        ``extra`` goes into the request body as it is (what a client might try to
+        add: ``metadata``, ``input_channel``).
+        """
+        body: dict = {"sender": sender, "message": text, **extra}
         response = httpx.post(f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=30)
         response.raise_for_status()
         replies: list[dict] = response.json()
         return replies
+
+    def sign_in(self, partner: str = "P-0001", passcode: str = "demo") -> str:
+        """Sign in through the app's API as a sample partner; return the access token."""
+        response = httpx.post(
+            f"{self.app_url}/v1/auth/token", data={"username": partner, "password": passcode}
+        )
+        response.raise_for_status()
+        token: str = response.json()["access_token"]
+        return token
+
+    def chat(self, text: str, token: str | None = None, session: str | None = None) -> ChatTurn:
+        """Send one message the way the web widget does (the app's /v1/chat).
+
+        Starts a chat session first when none is given; signed in with ``token``,
+        anonymous without.
+        """
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if session is None:
+            created = httpx.post(f"{self.app_url}/v1/chat/session", headers=headers)
+            created.raise_for_status()
+            session = str(created.json()["session"])
+        response = httpx.post(
+            f"{self.app_url}/v1/chat",
+            json={"session": session, "message": text},
+            headers=headers,
+            timeout=60,
+        )
+        response.raise_for_status()
+        return ChatTurn(session, response.json()["messages"])
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    """The web chat's session handle and the assistant's messages for one turn."""
+
+    session: str
+    messages: list[dict]
+
+    @property
+    def text(self) -> str:
+        """Every text of the answer, one per line."""
+        return "\n".join(message.get("text") or "" for message in self.messages)
 
 
 def model_path() -> str:
@@ -85,7 +151,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlack) -> It
     env["PA_OPERATOR_TOKEN"] = operator_token = f"operator-{uuid.uuid4().hex}"
     with log.open("wb") as out:
         launcher = subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts" / "launch.py"), "--model", model_path()],
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "launch.py"),
+                "--model",
+                model_path(),
+                "--app-port",
+                str(APP_PORT),
+                "--rasa-port",
+                str(RASA_PORT),
+            ],  # fmt: skip
             cwd=ROOT,
             env=env,
             stdout=out,

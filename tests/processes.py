@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+
+from scripts.launch import ROOT, child_environment, rasa_command
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -32,3 +36,34 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@contextmanager
+def start_rasa(endpoints_yaml: str, folder: Path) -> Iterator[str]:
+    """Run one Rasa server, as the launcher does, on the endpoints ``endpoints_yaml``.
+
+    The endpoints file and the server's log (``rasa.log``) go to ``folder``. Yields the
+    server's URL once it answers; stops the server on exit.
+    """
+    # Imported here: tests.conftest imports this module, and web_fixtures imports the app.
+    from tests.bot.web_fixtures import closed_port
+    from tests.conftest import model_path
+
+    endpoints = folder / "endpoints.yml"
+    endpoints.write_text(endpoints_yaml)
+    port = closed_port()  # free now: Rasa will listen on it
+    log = folder / "rasa.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            rasa_command(model_path(), port, str(endpoints)),
+            cwd=ROOT,
+            env=child_environment(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{url}/", process, log)
+        yield url
+    finally:
+        stop(process)

@@ -3,10 +3,16 @@
 Rasa posts each custom-action call here (``endpoints.yml``). Answers follow the
 rasa-sdk action server's protocol, status codes included, so Rasa treats this
 route exactly like a stand-alone ``rasa run actions``.
+
+Only Rasa may call it: each call must carry the shared secret ``PA_ACTION_SECRET`` in
+the ``X-Action-Secret`` header (endpoints.yml sends it), or it gets 401 before its
+body is read; without a configured secret every call gets 503. A body larger than
+``PA_ACTION_BODY_LIMIT`` bytes gets 413 without being read whole.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 from typing import Any
 
@@ -20,11 +26,14 @@ from rasa_sdk.interfaces import (
     ActionNotFoundException,
 )
 
+from bot.settings import Settings
+
 logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["actions"])
 
 ACTIONS_PACKAGE = "actions"
+SECRET_HEADER = "X-Action-Secret"
 ACTION_FAILED_MESSAGE = (
     "Sorry, something went wrong on our side while answering that. "
     "Please try again in a moment; the team has been notified."
@@ -43,12 +52,54 @@ def _executor(request: Request) -> ActionExecutor:
     return executor
 
 
+class _BodyTooLargeError(Exception):
+    pass
+
+
+def _refusal(request: Request, settings: Settings) -> JSONResponse | None:
+    """Return the answer to a call that is not Rasa's, or None for Rasa's."""
+    expected = settings.action_secret
+    if not expected:
+        logger.error("action call refused: PA_ACTION_SECRET is not set")
+        return JSONResponse({"error": "the action webhook is not configured"}, 503)
+    given = request.headers.get(SECRET_HEADER, "")
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        logger.warning("action call without the right %s refused", SECRET_HEADER)
+        return JSONResponse({"error": f"missing or wrong {SECRET_HEADER} header"}, 401)
+    return None
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """Read the body, stopping as soon as it passes ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _BodyTooLargeError
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _BodyTooLargeError
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 @router.post("/webhook", include_in_schema=False)
 async def webhook(request: Request) -> JSONResponse:
     """Run the custom action Rasa asks for and return its events and messages."""
+    settings: Settings = request.app.state.settings
+    refusal = _refusal(request, settings)
+    if refusal is not None:
+        return refusal
+    try:
+        body = await _body(request, settings.action_body_limit)
+    except _BodyTooLargeError:
+        logger.warning("action call over %d bytes refused", settings.action_body_limit)
+        return JSONResponse(
+            {"error": f"the action call is larger than {settings.action_body_limit} bytes"}, 413
+        )
     try:
         # orjson: the body holds the whole conversation, hundreds of KB in a long one.
-        action_call: dict[str, Any] = orjson.loads(await request.body())
+        action_call: dict[str, Any] = orjson.loads(body)
     except orjson.JSONDecodeError:
         return JSONResponse({"error": "Invalid body request"}, status_code=400)
     if not isinstance(action_call, dict):
@@ -71,6 +122,9 @@ async def webhook(request: Request) -> JSONResponse:
 
 
 @router.get("/actions", include_in_schema=False)
-async def list_actions(request: Request) -> list[dict[str, Any]]:
-    """List the registered actions, as rasa-sdk's server does."""
-    return [item.model_dump() for item in _executor(request).list_actions()]
+async def list_actions(request: Request) -> JSONResponse:
+    """List the registered actions, as rasa-sdk's server does (for Rasa only)."""
+    refusal = _refusal(request, request.app.state.settings)
+    if refusal is not None:
+        return refusal
+    return JSONResponse([item.model_dump() for item in _executor(request).list_actions()])

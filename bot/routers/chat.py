@@ -1,51 +1,52 @@
 """The web widget's chat: a same-origin proxy to Rasa's REST channel, and history.
 
-The browser never talks to Rasa. It posts to ``/v1/chat`` with its bearer token; the
-app checks the token, derives the conversation id from the partner and the
-browser's chat session (``web:<partner>:<random>``, issued by
-``POST /v1/chat/session``), and forwards the message to Rasa with the token as
-metadata, so actions can verify who asks. A session id names its partner, and every
-call checks it against the token's subject: nobody reads another's conversation.
+The browser never talks to Rasa, and Rasa never sees a credential. The browser starts
+a conversation with ``POST /v1/chat/session`` (signed in or not) and gets a session
+handle, ``<conversation id>.<MAC>`` (``partners.conversations``): the conversation id
+names its owner (``web:<partner>:<random>``, or ``web:anon:<random>`` for a visitor
+who has not signed in) and the MAC proves the app issued it. Every call checks the
+handle and, for a partner's conversation, the bearer token's subject against its
+owner, then binds the conversation to that sign-in, so chat actions know the partner
+without any token passing through Rasa. Nobody writes into or reads another's
+conversation.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import secrets
 from typing import Annotated, Any, Literal
 
-import httpx
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
-from bot.routers.sessions import SignedIn, signed_in
-from bot.settings import Settings, get_settings
+from bot.api_errors import RETRY_AFTER_SECONDS
+from bot.deps import Context, bearer_token, verified_bearer
+from bot.rasa_client import RasaClient, RasaUnavailableError
+from partners import conversations
+from partners.auth import jwt_secret, verify_token
+from partners.messages import TROUBLE
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
 
-RASA_UNAVAILABLE = (
-    "The assistant is not available right now. Please try again in a minute; "
-    "if it keeps happening, contact the program office."
-)
-# The first answer of a conversation may wait on the index and the partner store.
-RASA_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 HISTORY_LIMIT = 200
-_SESSION_SUFFIX = re.compile(r"[A-Za-z0-9_-]{16,64}")
+NOT_YOURS = (
+    "this chat session belongs to another sign-in; start a new one with POST /v1/chat/session"
+)
 
 
 class ChatSession(BaseModel):
     """A browser's chat session: the id to send with every chat call."""
 
-    session: str = Field(description="Conversation id, 'web:<partner>:<random>'.")
+    session: str = Field(description="Session handle to send with every chat call.")
 
 
 class ChatRequest(BaseModel):
     """One message typed (or a button clicked) in the widget."""
 
-    session: str = Field(min_length=1, max_length=200)
+    session: str = Field(min_length=1, max_length=300)
     message: str = Field(min_length=1, max_length=2000)
 
 
@@ -80,41 +81,88 @@ class ChatHistory(BaseModel):
     messages: list[UserMessage | BotMessage]
 
 
-def _check_session(session_id: str, signed: SignedIn) -> str:
-    prefix = f"web:{signed.subject}:"
-    suffix = session_id[len(prefix) :]
-    if not session_id.startswith(prefix) or not _SESSION_SUFFIX.fullmatch(suffix):
+class ChatCaller(BaseModel):
+    """Who calls the chat: a verified sign-in, or nobody (an anonymous visitor)."""
+
+    subject: str | None = None
+    role: str | None = None
+    token: str | None = None
+
+
+def chat_caller(request: Request, context: Context) -> ChatCaller:
+    """FastAPI dependency: the verified sign-in of the request, if it sends one.
+
+    Raises:
+        HTTPException: 401 for a token that is sent but not valid (a partner who
+            means to be signed in must learn that they are not, not become anonymous).
+
+    """
+    if not request.headers.get("authorization"):
+        return ChatCaller()
+    token = bearer_token(request)
+    identity = verified_bearer(token, context, channel="web")
+    return ChatCaller(subject=identity.subject, role=identity.role, token=token)
+
+
+Caller = Annotated[ChatCaller, Depends(chat_caller)]
+
+
+def _forbidden(reason: str = NOT_YOURS) -> HTTPException:
+    return HTTPException(status.HTTP_403_FORBIDDEN, reason)
+
+
+def _conversation(handle: str, caller: ChatCaller, context: Context) -> str:
+    """Return the conversation a handle names, after checking the caller may use it."""
+    found = conversations.conversation_of(jwt_secret(context.settings), handle)
+    if found is None:
+        raise _forbidden(
+            "this chat session is not valid; start a new one with POST /v1/chat/session"
+        )
+    conversation_id, owner = found
+    if owner == conversations.ANONYMOUS:
+        if caller.role == "partner":
+            # Signed in since: partner answers need a conversation bound to the sign-in.
+            raise _forbidden("you have signed in since this chat began; start a new one")
+        return conversation_id
+    if caller.subject is None:
         raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            "this chat session belongs to another sign-in; start a new one "
-            "with POST /v1/chat/session",
+            status.HTTP_401_UNAUTHORIZED,
+            "sign in first: this chat session belongs to a signed-in partner",
+            headers={"WWW-Authenticate": "Bearer"},
         )
-    return session_id
+    if caller.subject != owner:
+        raise _forbidden()
+    return conversation_id
 
 
-def _unavailable(reason: str, *args: object) -> HTTPException:
-    logger.error("chat: Rasa unavailable: " + reason, *args)
-    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, RASA_UNAVAILABLE)
+def _bind(conversation_id: str, caller: ChatCaller, context: Context) -> None:
+    """Bind a partner's conversation to the sign-in in use (partners.conversations)."""
+    if caller.role != "partner" or caller.token is None:
+        return
+    claims = verify_token(caller.token, context.settings)
+    with context.session() as session:
+        try:
+            conversations.bind(session, conversation_id, claims)
+        except conversations.ConversationOwnedError as exc:
+            raise _forbidden() from exc
+        session.commit()
 
 
-async def _rasa(method: str, url: str, settings: Settings, **kwargs: Any) -> Any:
-    try:
-        async with httpx.AsyncClient(base_url=settings.rasa_url, timeout=RASA_TIMEOUT) as client:
-            response = await client.request(method, url, **kwargs)
-    except httpx.HTTPError as exc:
-        raise _unavailable("%s %s: %s", method, url.split("?")[0], exc) from exc
-    if response.status_code != 200:
-        raise _unavailable(
-            "%s %s answered %s: %s",
-            method,
-            url.split("?")[0],
-            response.status_code,
-            response.text[:200],
-        )
-    try:
-        return response.json()
-    except ValueError as exc:
-        raise _unavailable("%s %s answered no JSON", method, url.split("?")[0]) from exc
+def _trouble(reason: str, *args: object) -> HTTPException:
+    logger.error("chat: " + reason, *args)
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        TROUBLE,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def rasa_client(context: Context) -> RasaClient:
+    """FastAPI dependency: the client for the configured Rasa servers."""
+    return RasaClient(context.settings.rasa_urls, context.settings.rasa_token)
+
+
+Rasa = Annotated[RasaClient, Depends(rasa_client)]
 
 
 def _bot_message(reply: dict[str, Any]) -> BotMessage:
@@ -128,36 +176,40 @@ def _bot_message(reply: dict[str, Any]) -> BotMessage:
 
 
 @router.post("/session", status_code=status.HTTP_201_CREATED)
-def new_session(signed: Annotated[SignedIn, Depends(signed_in)]) -> ChatSession:
-    """Start a chat session for this browser (the widget calls it after signing in)."""
-    return ChatSession(session=f"web:{signed.subject}:{secrets.token_urlsafe(18)}")
+def new_session(caller: Caller, context: Context) -> ChatSession:
+    """Start a chat conversation for this browser, signed in or not.
+
+    Without a sign-in the conversation is anonymous: program questions are answered,
+    partner data never is.
+    """
+    owner = caller.subject if caller.subject else conversations.ANONYMOUS
+    conversation_id, handle = conversations.new_conversation(jwt_secret(context.settings), owner)
+    _bind(conversation_id, caller, context)
+    return ChatSession(session=handle)
 
 
 @router.post("")
 async def send_message(
-    body: ChatRequest,
-    signed: Annotated[SignedIn, Depends(signed_in)],
-    settings: Annotated[Settings, Depends(get_settings)],
+    body: ChatRequest, caller: Caller, context: Context, rasa: Rasa
 ) -> ChatReply:
     """Send a message to the assistant and return its answers.
 
     Raises:
-        HTTPException: 401 (sign in), 403 (not your session), 503 (assistant down).
+        HTTPException: 401 (sign in), 403 (not your session), 503 with Retry-After
+            (the assistant is having trouble: try again in a minute).
 
     """
-    session_id = _check_session(body.session, signed)
-    replies = await _rasa(
-        "POST",
-        "/webhooks/rest/webhook",
-        settings,
-        json={"sender": session_id, "message": body.message, "metadata": {"token": signed.token}},
-    )
-    messages = (
-        [_bot_message(r) for r in replies if isinstance(r, dict)]
-        if isinstance(replies, list)
-        else []
-    )
-    return ChatReply(session=session_id, messages=messages)
+    conversation_id = _conversation(body.session, caller, context)
+    # The store is reached synchronously: off the event loop, as sync routes are.
+    await run_in_threadpool(_bind, conversation_id, caller, context)
+    try:
+        replies = await rasa.send(conversation_id, body.message)
+    except RasaUnavailableError as exc:
+        raise _trouble("message to %s not processed: %s", conversation_id, exc) from exc
+    messages = [_bot_message(reply) for reply in replies]
+    if not messages:
+        raise _trouble("Rasa answered nothing to a message of %s", conversation_id)
+    return ChatReply(session=body.session, messages=messages)
 
 
 def _button_titles(data: dict[str, Any]) -> dict[str, str]:
@@ -191,22 +243,20 @@ def history_messages(events: list[dict[str, Any]]) -> list[UserMessage | BotMess
 
 @router.get("/history")
 async def history(
-    session: Annotated[str, Query(min_length=1, max_length=200)],
-    signed: Annotated[SignedIn, Depends(signed_in)],
-    settings: Annotated[Settings, Depends(get_settings)],
+    session: Annotated[str, Query(min_length=1, max_length=300)],
+    caller: Caller,
+    context: Context,
+    rasa: Rasa,
 ) -> ChatHistory:
     """Return the conversation so far, to restore the widget after a reload.
 
     Raises:
-        HTTPException: 401 (sign in), 403 (not your session), 503 (assistant down).
+        HTTPException: 401 (sign in), 403 (not your session), 503 with Retry-After.
 
     """
-    session_id = _check_session(session, signed)
-    tracker = await _rasa(
-        "GET",
-        f"/conversations/{session_id}/tracker",
-        settings,
-        params={"token": settings.rasa_token, "include_events": "ALL"},
-    )
-    events = tracker.get("events") if isinstance(tracker, dict) else None
-    return ChatHistory(session=session_id, messages=history_messages(events or []))
+    conversation_id = _conversation(session, caller, context)
+    try:
+        events = await rasa.events(conversation_id)
+    except RasaUnavailableError as exc:
+        raise _trouble("history of %s not read: %s", conversation_id, exc) from exc
+    return ChatHistory(session=session, messages=history_messages(events))

@@ -1,9 +1,14 @@
 """Handoff API: conversations handed over to a person of the program office.
 
-``POST /v1/handoff/tickets`` opens a ticket (anyone; a partner's bearer token binds
-the ticket to that partner, nothing in the body can). Reading and changing tickets
-is for operators (``PA_OPERATOR_TOKEN`` as bearer, or a JWT with the operator role).
-The rules live in ``partners.handoff``, shared with the chat action.
+Tickets hold transcripts, so every call needs a verified identity:
+
+- a partner's signed-in user opens tickets for its own partner (the bearer token binds
+  the ticket, nothing in the body can) and reads only its own partner's tickets;
+- an operator (``PA_OPERATOR_TOKEN`` as bearer, or a JWT with the operator role) reads
+  and changes every ticket.
+
+An anonymous chat user asks for a person in the chat (``action_human_handoff``), not
+here. The rules live in ``partners.handoff``, shared with the chat action.
 """
 
 from __future__ import annotations
@@ -12,10 +17,10 @@ import datetime as dt
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
-from bot.deps import Caller, Context, caller
+from bot.deps import Caller, Context
 from partners import handoff
 from partners.handoff import Role, TicketStatus
 from partners.identity import Identity
@@ -24,7 +29,9 @@ logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/handoff", tags=["human handoff"])
 
-TicketId = Annotated[int, Path(ge=1, examples=[1])]
+# Ids and offsets beyond a 32-bit integer cannot exist: 422, not a database overflow.
+MAX_ID = 2**31 - 1
+TicketId = Annotated[int, Path(ge=1, le=MAX_ID, examples=[1])]
 
 
 class TranscriptLineIn(BaseModel):
@@ -89,19 +96,6 @@ class TicketPageOut(BaseModel):
     total: int
 
 
-def optional_caller(request: Request, context: Context) -> Identity | None:
-    """FastAPI dependency: the verified caller, or None when no token is sent.
-
-    Raises:
-        HTTPException: 401 for a token that is sent but not valid (a caller who
-            means to sign in should learn that it failed, not become anonymous).
-
-    """
-    if not request.headers.get("authorization"):
-        return None
-    return caller(request, context)
-
-
 def operator(identity: Caller) -> Identity:
     """FastAPI dependency: only operators pass.
 
@@ -118,6 +112,15 @@ def operator(identity: Caller) -> Identity:
 
 
 Operator = Annotated[Identity, Depends(operator)]
+
+
+def _visible_partner(identity: Identity) -> str | None:
+    """Return the partner whose tickets ``identity`` may read; None means every ticket."""
+    if identity.role == "operator":
+        return None
+    if identity.partner_id is None:  # no such identity today; refuse rather than show all
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "these tickets are not yours to read")
+    return identity.partner_id
 
 
 def _summary(ticket: handoff.Ticket) -> TicketSummaryOut:
@@ -138,19 +141,28 @@ def _full(ticket: handoff.Ticket) -> TicketOut:
     return TicketOut(**_summary(ticket).model_dump(), transcript=lines)
 
 
-@router.post("/tickets", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/tickets",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": TicketOut, "description": "Added to the open ticket."}},
+)
 def create_ticket(
     body: TicketIn,
     response: Response,
     context: Context,
-    identity: Annotated[Identity | None, Depends(optional_caller)],
+    identity: Caller,
 ) -> TicketOut:
     """Open a ticket for a conversation (201), or add to its open ticket (200).
 
-    The ticket belongs to the partner of the bearer token, if any; without a token,
-    or with an operator's, it belongs to no partner.
+    The ticket belongs to the partner of the bearer token; an operator's belongs to
+    no partner. An open ticket is only ever extended, and shown, to the identity it
+    belongs to.
+
+    Raises:
+        HTTPException: 401 without a valid sign-in; 422 for a bad request.
+
     """
-    partner_id = identity.partner_id if identity else None
+    partner_id = identity.partner_id
     lines = [
         handoff.TranscriptLine(line.role, line.text, line.timestamp) for line in body.transcript
     ]
@@ -167,29 +179,36 @@ def create_ticket(
 
 @router.get("/tickets")
 def list_tickets(
-    _operator: Operator,
+    identity: Caller,
     context: Context,
     ticket_status: Annotated[TicketStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> TicketPageOut:
-    """List tickets, newest first, optionally only those with one status."""
+    """List tickets, newest first, optionally only those with one status.
+
+    Operators see every ticket; a partner's user sees its own partner's.
+    """
     with context.session() as session:
-        page = handoff.list_tickets(session, ticket_status, limit, offset)
+        page = handoff.list_tickets(
+            session, ticket_status, limit, offset, partner_id=_visible_partner(identity)
+        )
     return TicketPageOut(items=[_summary(ticket) for ticket in page.items], total=page.total)
 
 
 @router.get("/tickets/{ticket_id}")
-def get_ticket(ticket_id: TicketId, _operator: Operator, context: Context) -> TicketOut:
+def get_ticket(ticket_id: TicketId, identity: Caller, context: Context) -> TicketOut:
     """Return one ticket with its conversation.
 
     Raises:
-        HTTPException: 404 when there is no such ticket.
+        HTTPException: 404 when there is no such ticket, or it is another partner's
+            (whose existence is not revealed).
 
     """
     with context.session() as session:
         ticket = handoff.get_ticket(session, ticket_id)
-    if ticket is None:
+    partner_id = _visible_partner(identity)
+    if ticket is None or (partner_id is not None and ticket.partner_id != partner_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"there is no handoff ticket {ticket_id}")
     return _full(ticket)
 

@@ -3,7 +3,8 @@
 The assistant gives an unlinked Slack user a one-time link to ``/link?code=...``;
 the web page shows what the code would link (``GET /v1/links/pending``) and, once
 the partner confirms, redeems it (``POST /v1/links``). The account screen lists the
-partner's links and removes them (``DELETE /v1/links/{id}``).
+partner's links and removes them (``DELETE /v1/links/{id}``). Looking up and redeeming
+codes is rate limited per client address and per partner (``bot.rate_limits``).
 """
 
 from __future__ import annotations
@@ -13,17 +14,20 @@ import logging
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from bot.deps import Context
+from bot.rate_limits import client_address, rate_limits
 from bot.routers.sessions import SignedIn, signed_in_partner
 from partners import linking
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/links", tags=["account linking"])
+# Ids are database integers: a larger number names no link (and SQLite cannot take it).
+MAX_ID = 2**31 - 1
 
 
 class PendingLinkOut(BaseModel):
@@ -56,6 +60,21 @@ def _db(context: Context) -> Iterator[Session]:
         yield session
 
 
+async def link_code_quota(
+    request: Request, signed: Annotated[SignedIn, Depends(signed_in_partner)]
+) -> SignedIn:
+    """FastAPI dependency: the partner's sign-in, counted against the link-code limits.
+
+    Raises:
+        RateLimitedError: 429 with ``Retry-After``.
+
+    """
+    limiter = rate_limits(request)
+    await limiter.hit(limiter.rules.link_address, client_address(request))
+    await limiter.hit(limiter.rules.link_account, signed.subject)
+    return signed
+
+
 def _link_out(link: linking.LinkedIdentity) -> LinkOut:
     return LinkOut(
         id=link.id,
@@ -69,7 +88,7 @@ def _link_out(link: linking.LinkedIdentity) -> LinkOut:
 @router.get("/pending")
 def pending(
     code: Annotated[str, Query(min_length=1, max_length=200)],
-    _signed: Annotated[SignedIn, Depends(signed_in_partner)],
+    _signed: Annotated[SignedIn, Depends(link_code_quota)],
     db: Annotated[Session, Depends(_db)],
 ) -> PendingLinkOut:
     """Show what ``code`` would link, without using it.
@@ -93,7 +112,7 @@ def pending(
 @router.post("", status_code=status.HTTP_201_CREATED)
 def confirm(
     body: LinkIn,
-    signed: Annotated[SignedIn, Depends(signed_in_partner)],
+    signed: Annotated[SignedIn, Depends(link_code_quota)],
     db: Annotated[Session, Depends(_db)],
 ) -> LinkOut:
     """Link the code's chat identity to the signed-in partner.
@@ -122,7 +141,7 @@ def my_links(
 
 @router.delete("/{link_id}", status_code=status.HTTP_204_NO_CONTENT)
 def unlink(
-    link_id: int,
+    link_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     signed: Annotated[SignedIn, Depends(signed_in_partner)],
     db: Annotated[Session, Depends(_db)],
 ) -> Response:

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,6 +24,7 @@ from tests.bot.web_fixtures import closed_port
 from tests.partners.fixtures import (
     Store,
     action_call,
+    bind_conversation,
     process_settings,
     slack_metadata,
     store_settings,
@@ -68,14 +70,15 @@ def ticket_of(store: Store, reply: str) -> handoff.Ticket:
 def test_a_signed_in_partner_gets_a_ticket_with_the_conversation(
     executor: ActionExecutor, store: Store
 ) -> None:
-    reply = run(executor, action_call("handoff_signed_in"))
+    conversation = f"web:P-0001:handoff-{uuid.uuid4().hex}"
+    reply = run(executor, action_call("handoff_signed_in", sender_id=conversation))
     assert reply.startswith("I've opened ticket #")
     assert "someone from the program office will get back to you" in reply
     assert "sign in" not in reply
     ticket = ticket_of(store, reply)
     assert (ticket.partner_id, ticket.sender_id, ticket.channel) == (
         "P-0001",
-        "web-handoff-1",
+        conversation,
         "rest",
     )
     assert ticket.status == "open"
@@ -87,15 +90,35 @@ def test_a_signed_in_partner_gets_a_ticket_with_the_conversation(
         ("user", "can I talk to a human?"),
     ]
     assert ticket.transcript[-1].timestamp.timestamp() == 1764400000.0  # type: ignore[union-attr]
-    with Session(store.engine) as session:
-        stored = session.get(HandoffTicket, ticket.id)
-        assert stored is not None and "token" not in stored.transcript  # no credentials kept
 
     # Asking again in the same conversation adds to the ticket instead of a second one.
-    call = action_call("handoff_signed_in", text="hello? is anyone there?")
+    call = action_call("handoff_signed_in", text="hello? is anyone there?", sender_id=conversation)
     again = run(executor, call)
     assert again.startswith(f"Your ticket #{ticket.id} is still open")
     assert ticket_of(store, again).last_user_message == "hello? is anyone there?"
+
+
+def test_no_access_token_reaches_the_ticket(executor: ActionExecutor, store: Store) -> None:
+    """The sign-in's token, even one an old client put in every message, stays out."""
+    conversation = f"web:P-0001:handoff-token-{uuid.uuid4().hex}"
+    call = action_call("handoff_signed_in", sender_id=conversation, signed_in_as=None)
+    issued = bind_conversation(conversation, "P-0001")  # the sign-in the chat bound
+    carried = token_for("P-0001")  # another valid token, sent along as metadata
+    for event in call["tracker"]["events"]:
+        if event["event"] == "user":
+            event["metadata"] = {"token": carried, "access_token": issued}
+    call["tracker"]["latest_message"]["metadata"] = {"token": carried}
+    ticket = ticket_of(store, run(executor, call))
+    assert ticket.partner_id == "P-0001"  # the binding, not the tokens, says who it is
+    with Session(store.engine) as session:
+        stored = session.get(HandoffTicket, ticket.id)
+        assert stored is not None
+        columns = HandoffTicket.__table__.columns
+        row = json.dumps({column.key: str(getattr(stored, column.key)) for column in columns})
+    for name, token in (("issued", issued), ("carried", carried)):
+        # A token's signature alone would let a reader forge nothing, but it is the
+        # part no one else has: look for it and for the whole token.
+        assert token not in row and token.rsplit(".", 1)[-1] not in row, f"{name} token kept"
 
 
 def test_an_anonymous_user_gets_a_ticket_of_no_partner(
@@ -111,20 +134,18 @@ def test_an_anonymous_user_gets_a_ticket_of_no_partner(
 
 
 @pytest.mark.parametrize(
-    "metadata",
+    "changes",
     [
-        {"token": token_for("P-0001", minutes_ago=24 * 60)},
-        {"token": token_for("P-0001")[:-4] + "AAAA"},
-        {"partner_id": "P-0001"},
+        {"sign_in_expired": True},
+        {"signed_in_as": None, "metadata": {"token": token_for("P-0001")}},
+        {"signed_in_as": None, "metadata": {"partner_id": "P-0001"}},
     ],
-    ids=["expired", "forged", "hand-made"],
+    ids=["expired sign-in", "token in metadata", "hand-made"],
 )
 def test_an_unverified_identity_binds_no_partner(
-    executor: ActionExecutor, store: Store, metadata: dict[str, Any]
+    executor: ActionExecutor, store: Store, changes: dict[str, Any]
 ) -> None:
-    call = action_call("handoff_signed_in", metadata=metadata)
-    call["tracker"]["sender_id"] = f"web-unverified-{len(json.dumps(metadata))}"
-    reply = run(executor, call)
+    reply = run(executor, action_call("handoff_signed_in", **changes))
     assert "You aren't signed in" in reply
     assert ticket_of(store, reply).partner_id is None
 
@@ -179,8 +200,9 @@ def broken_store() -> Iterator[None]:
 def test_a_failing_store_gets_an_apology_and_a_log_line(
     executor: ActionExecutor, caplog: pytest.LogCaptureFixture
 ) -> None:
+    call = action_call("handoff_signed_in")  # signed in while the store still answered
     with broken_store(), caplog.at_level(logging.ERROR, logger="actions.handoff"):
-        reply = run(executor, action_call("handoff_signed_in"))
+        reply = run(executor, call)
     assert reply.startswith("Sorry, I couldn't open a ticket for a person just now")
     assert "Traceback" not in reply
     (record,) = [r for r in caplog.records if r.name == "actions.handoff"]

@@ -3,20 +3,44 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
-from collections.abc import Iterator
+import re
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from rasa_sdk.executor import ActionExecutor
 
-from tests.partners.fixtures import Store, action_call, process_settings, seeded_store
+import actions.partner as partner_actions
+from bot.settings import get_settings
+from partners.context import PartnerContext, default_context
+from tests.fakes.fake_slack import FakeSlack
+from tests.partners.fixtures import (
+    Store,
+    action_call,
+    process_settings,
+    seeded_store,
+    slack_metadata,
+)
+
+# The partner actions' clock, frozen inside the transition window (2026-03-01 to
+# 2027-02-01): the deadline checks must run whatever day the tests run on.
+TODAY = dt.date(2026, 11, 29)
+DAYS_LEFT = 64  # 2026-11-29 to 2027-02-01, counted by hand
+
+
+def frozen_context(today: dt.date) -> Callable[[], PartnerContext]:
+    """``actions.partner.default_context`` with its clock stopped at ``today``."""
+    return lambda: dataclasses.replace(default_context(), clock=lambda: today)
 
 
 @pytest.fixture(scope="module")
 def executor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionExecutor]:
     store: Store = seeded_store(tmp_path_factory)
-    with process_settings(store):
+    with process_settings(store), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(partner_actions, "default_context", frozen_context(TODAY))
         executor = ActionExecutor()
         executor.register_package("actions")
         yield executor
@@ -31,10 +55,6 @@ def run(executor: ActionExecutor, call: dict[str, Any]) -> tuple[list[str], list
     return texts, cards, result.events
 
 
-def days_left() -> int:
-    return max(0, (dt.date(2027, 2, 1) - dt.date.today()).days)
-
-
 def test_tier_status_gives_tier_next_tier_missing_items_and_deadline(
     executor: ActionExecutor,
 ) -> None:
@@ -45,12 +65,11 @@ def test_tier_status_gives_tier_next_tier_missing_items_and_deadline(
     assert "Competencies earned (client satisfaction included): 3 of 4" in text
     assert "Client satisfaction score: 7.6 of 8.0 needed" in text
     assert "Revenue last year: 420,000 EUR of 450,000 EUR needed" in text
-    assert "1 February 2027" in text
-    if days_left():
-        assert f"{days_left()} day" in text
+    assert "The transition window ends on 1 February 2027: 64 days left." in text
     (card,) = cards
     assert card["type"] == "tier_progress"
-    assert (card["tier"], card["next_tier"], card["days_left"]) == ("Silver", "Gold", days_left())
+    assert (card["tier"], card["next_tier"], card["days_left"]) == ("Silver", "Gold", DAYS_LEFT)
+    assert card["transition_end"] == "2027-02-01"
     labels = {item["label"]: (item["have"], item["need"], item["unit"]) for item in card["items"]}
     assert labels["Client satisfaction score"] == (7.6, 8.0, "score")
     assert labels["Revenue last year"] == (420_000, 450_000, "EUR")
@@ -141,10 +160,39 @@ def test_slack_user_linked_to_a_partner_gets_its_status_and_card(
     assert [card["type"] for card in cards] == ["tier_progress"]
 
 
-def test_unlinked_slack_user_is_asked_to_link(executor: ActionExecutor) -> None:
-    call = action_call("partner_slack", metadata={"slack_user_id": "U0SAMPLE0020"})
-    texts, _, _ = run(executor, call)
-    assert 'Say "link my account"' in texts[0]
+def test_after_the_window_the_status_says_it_has_ended(
+    executor: ActionExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(partner_actions, "default_context", frozen_context(dt.date(2027, 3, 1)))
+    texts, cards, _ = run(executor, action_call("partner_tier_status"))
+    assert "The transition window ended on 1 February 2027." in texts[0]
+    assert "days left" not in texts[0]
+    assert cards[0]["days_left"] == 0
+
+
+def test_unlinked_slack_user_is_asked_to_link(
+    executor: ActionExecutor, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Slack message the Slack connector verified (input channel slack, user and team)
+    # from a user no partner has linked: the link goes to that user alone, through
+    # Slack's API, and the reply stored in the conversation only says it was sent.
+    for name, value in fake_slack.stack_env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    channel = f"D{uuid.uuid4().hex[:8].upper()}"
+    metadata = {**slack_metadata(user="U-NOT-LINKED"), "out_channel": channel}
+    try:
+        texts, cards, _ = run(executor, action_call("partner_slack", metadata=metadata))
+    finally:
+        get_settings.cache_clear()
+    (text,) = texts
+    assert text.startswith("I've sent you a private one-time link"), text
+    assert cards == [] and "P-0020" not in text and "Silver" not in text
+    (private,) = fake_slack.ephemeral(channel)
+    assert private["user"] == "U-NOT-LINKED"
+    codes = re.findall(r"/link\?code=([A-Za-z0-9_-]+)", private["text"])
+    assert len(codes) == 1, private["text"]
+    assert codes[0] not in text and "code=" not in text
 
 
 def test_a_failing_store_gets_an_apology_not_a_stack_trace(
@@ -152,14 +200,13 @@ def test_a_failing_store_gets_an_apology_not_a_stack_trace(
     tmp_path_factory: pytest.TempPathFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from bot.settings import get_settings
-
     broken = tmp_path_factory.mktemp("broken") / "missing-dir" / "x" / "partners.db"
+    call = action_call("partner_tier_status")  # signed in while the store still answered
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PA_DATABASE_URL", f"sqlite:///{broken.parent}/")  # a directory, not a file
         get_settings.cache_clear()
         try:
-            texts, cards, _ = run(executor, action_call("partner_tier_status"))
+            texts, cards, _ = run(executor, call)
         finally:
             get_settings.cache_clear()
     assert texts == [

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 
+from partners import handoff
 from tests.bot.web_fixtures import WebApp, web_app  # noqa: F401 - the `web` fixture
 from tests.partners.fixtures import OPERATOR_TOKEN, token_for
 
@@ -51,16 +53,54 @@ def test_a_partner_ticket_is_bound_to_the_token_not_the_body(web: WebApp) -> Non
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, bearer(OPERATOR_TOKEN), bearer(token_for("operator", role="operator"))],
-    ids=["anonymous", "operator token", "operator JWT"],
+    [bearer(OPERATOR_TOKEN), bearer(token_for("operator", role="operator"))],
+    ids=["operator token", "operator JWT"],
 )
-def test_without_a_partner_identity_the_ticket_has_no_partner(
-    web: WebApp, headers: dict[str, str]
-) -> None:
-    sender = f"portal-anon-{len(headers.get('Authorization', ''))}"
+def test_an_operators_ticket_has_no_partner(web: WebApp, headers: dict[str, str]) -> None:
+    sender = f"portal-ops-{len(headers['Authorization'])}"
     response = web.client.post(TICKETS, json=body(sender, partner_id="P-0002"), headers=headers)
     assert response.status_code == 201, response.text
     assert response.json()["partner_id"] is None
+
+
+def test_nobody_opens_or_reads_a_ticket_without_a_verified_identity(web: WebApp) -> None:
+    response = web.client.post(TICKETS, json=body("portal-anon"))
+    assert response.status_code == 401
+    assert response.json()["detail"].startswith("sign in first")
+
+
+def test_an_anonymous_conversations_transcript_cannot_be_read_through_a_ticket(
+    web: WebApp,
+) -> None:
+    """The attack of the security review, replayed against the API.
+
+    The victim, not signed in, asked the chat for a person: action_human_handoff opened
+    a ticket of no partner with the victim's conversation. Knowing (or guessing) the
+    victim's conversation id, an attacker asks the API for "their" ticket of it.
+    """
+    victim_lines = [handoff.TranscriptLine("user", "our margin target is 31% for ACME")]
+    with Session(web.store.engine) as session:
+        victims = handoff.open_ticket(session, None, "web:anon:victim", "rest", victim_lines)
+        session.commit()
+    attack = body("web:anon:victim", channel="rest", transcript=[])
+    anonymous = web.client.post(TICKETS, json=attack)
+    assert anonymous.status_code == 401
+    assert "31%" not in anonymous.text
+    # Signed in as some partner, the attacker gets a new ticket of its own, empty of
+    # the victim's words; listing and reading show only its own partner's tickets.
+    token = web.sign_in("P-0002")
+    signed = web.client.post(TICKETS, json=attack, headers=bearer(token))
+    assert signed.status_code == 201
+    assert signed.json()["id"] != victims.id and signed.json()["partner_id"] == "P-0002"
+    assert "31%" not in signed.text
+    listed = web.client.get(TICKETS, headers=bearer(token)).json()
+    assert {item["partner_id"] for item in listed["items"]} == {"P-0002"}
+    assert victims.id not in {item["id"] for item in listed["items"]}
+    read = web.client.get(f"{TICKETS}/{victims.id}", headers=bearer(token))
+    assert read.status_code == 404 and "31%" not in read.text
+    # The program office still sees the victim's ticket with its transcript.
+    office = web.client.get(f"{TICKETS}/{victims.id}", headers=bearer(OPERATOR_TOKEN))
+    assert office.status_code == 200 and "31%" in office.text
 
 
 def test_a_bad_token_on_create_is_refused_not_made_anonymous(web: WebApp) -> None:
@@ -84,41 +124,53 @@ def test_a_bad_token_on_create_is_refused_not_made_anonymous(web: WebApp) -> Non
 def test_bad_bodies_get_422_naming_the_field(
     web: WebApp, changes: dict[str, Any], field: str
 ) -> None:
-    response = web.client.post(TICKETS, json=body("portal-3") | changes)
+    response = web.client.post(
+        TICKETS, json=body("portal-3") | changes, headers=bearer(OPERATOR_TOKEN)
+    )
     assert response.status_code == 422
     assert field in {str(part) for error in response.json()["detail"] for part in error["loc"]}
 
 
 def test_a_blank_sender_gets_422_with_a_reason(web: WebApp) -> None:
-    response = web.client.post(TICKETS, json=body("   "))
+    response = web.client.post(TICKETS, json=body("   "), headers=bearer(OPERATOR_TOKEN))
     assert response.status_code == 422
     assert response.json()["detail"] == "sender_id must be 1 to 200 characters"
 
 
-def test_reading_tickets_needs_an_operator(web: WebApp) -> None:
-    created = web.client.post(TICKETS, json=body("portal-4")).json()
-    for path in (TICKETS, f"{TICKETS}/{created['id']}"):
+def test_partners_read_only_their_own_tickets_and_change_none(web: WebApp) -> None:
+    mine = web.sign_in("P-0001")
+    own = web.client.post(TICKETS, json=body("portal-4"), headers=bearer(mine)).json()
+    others = web.client.post(
+        TICKETS, json=body("portal-4"), headers=bearer(web.sign_in("P-0003"))
+    ).json()
+    assert own["id"] != others["id"]
+    for path in (TICKETS, f"{TICKETS}/{own['id']}"):
         missing = web.client.get(path)
         assert missing.status_code == 401 and missing.json()["detail"].startswith("sign in first")
-        partner = web.client.get(path, headers=bearer(web.sign_in("P-0001")))
-        assert partner.status_code == 403
-        assert partner.json()["detail"] == (
-            "only operators of the program office may read or change handoff tickets"
-        )
+    listed = web.client.get(TICKETS, headers=bearer(mine)).json()
+    assert own["id"] in {item["id"] for item in listed["items"]}
+    assert {item["partner_id"] for item in listed["items"]} == {"P-0001"}
+    assert web.client.get(f"{TICKETS}/{own['id']}", headers=bearer(mine)).status_code == 200
+    foreign = web.client.get(f"{TICKETS}/{others['id']}", headers=bearer(mine))
+    assert foreign.status_code == 404
+    assert foreign.json()["detail"] == f"there is no handoff ticket {others['id']}"
     patch = web.client.patch(
-        f"{TICKETS}/{created['id']}",
-        json={"status": "closed"},
-        headers=bearer(token_for("P-0001")),
+        f"{TICKETS}/{own['id']}", json={"status": "closed"}, headers=bearer(mine)
     )
     assert patch.status_code == 403
-    assert web.client.patch(
-        f"{TICKETS}/{created['id']}", json={"status": "closed"}
-    ).status_code == (401)
+    assert patch.json()["detail"] == (
+        "only operators of the program office may read or change handoff tickets"
+    )
+    unsigned = web.client.patch(f"{TICKETS}/{own['id']}", json={"status": "closed"})
+    assert unsigned.status_code == 401
 
 
 def test_operators_list_read_and_close_tickets(web: WebApp) -> None:
     operator = bearer(OPERATOR_TOKEN)
-    ids = [web.client.post(TICKETS, json=body(f"portal-ops-{n}")).json()["id"] for n in range(3)]
+    ids = [
+        web.client.post(TICKETS, json=body(f"portal-ops-{n}"), headers=operator).json()["id"]
+        for n in range(3)
+    ]
 
     page = web.client.get(TICKETS, params={"limit": 2}, headers=operator).json()
     assert page["total"] >= 3 and len(page["items"]) == 2
@@ -152,7 +204,7 @@ def test_unknown_tickets_and_bad_values_get_a_reason(web: WebApp) -> None:
         assert web.client.get(TICKETS, params=params, headers=operator).status_code == 422
     for ticket_id in ("0", "abc"):
         assert web.client.get(f"{TICKETS}/{ticket_id}", headers=operator).status_code == 422
-    created = web.client.post(TICKETS, json=body("portal-5")).json()
+    created = web.client.post(TICKETS, json=body("portal-5"), headers=operator).json()
     bad = web.client.patch(f"{TICKETS}/{created['id']}", json={"status": "done"}, headers=operator)
     assert bad.status_code == 422
     assert "'open', 'assigned' or 'closed'" in bad.json()["detail"][0]["msg"]

@@ -42,23 +42,30 @@ def test_sign_in_with_id_and_passcode(client: TestClient) -> None:
     assert status["partner_id"] == "P-0001"
 
 
-@pytest.mark.parametrize(
-    ("username", "password"), [("P-0001", "wrong"), ("P-9999", "demo"), ("", "demo")]
-)
+@pytest.mark.parametrize(("username", "password"), [("P-0001", "wrong"), ("P-9999", "demo")])
 def test_wrong_credentials_get_401_with_a_reason(
     client: TestClient, username: str, password: str
 ) -> None:
     response = client.post("/v1/auth/token", data={"username": username, "password": password})
-    assert response.status_code in (401, 422)
-    if response.status_code == 401:
-        assert response.json()["detail"] == "unknown partner id or wrong passcode"
-        assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.status_code == 401
+    assert response.json() == {"detail": "unknown partner id or wrong passcode"}
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("field", ["username", "password"])
+def test_an_empty_sign_in_field_gets_422_naming_it(client: TestClient, field: str) -> None:
+    form = {"username": "P-0001", "password": "demo", field: ""}
+    response = client.post("/v1/auth/token", data=form)
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]
+    assert problem["loc"] == ["body", field] and "access_token" not in response.text
 
 
 def test_my_status_has_tier_gap_deadline_vouchers_and_credits(client: TestClient) -> None:
     response = client.get("/v1/partners/me/status", headers=bearer(sign_in(client)))
     assert response.status_code == 200
     status = response.json()
+    assert status["partner_id"] == "P-0001"
     assert (status["tier"], status["next_tier"], status["country"]) == ("Silver", "Gold", "DE")
     gap = {item["key"]: item for item in status["gap"]}
     assert (gap["competencies"]["have"], gap["competencies"]["need"]) == (3, 4)
@@ -77,14 +84,14 @@ def test_my_recommendations(client: TestClient) -> None:
     response = client.get("/v1/partners/me/recommendations?limit=2", headers=bearer(token))
     assert response.status_code == 200
     body = response.json()
-    assert body["next_tier"] == "Gold"
+    assert (body["partner_id"], body["next_tier"]) == ("P-0001", "Gold")
     primary = [item for item in body["items"] if not item["prerequisite_for"]]
     assert 1 <= len(primary) <= 2
     assert all(item["explanation"] for item in body["items"])
     goal = client.get(
         "/v1/partners/me/recommendations", params={"goal": "get into AI"}, headers=bearer(token)
     ).json()
-    assert goal["goal"] == "get into AI"
+    assert (goal["partner_id"], goal["goal"]) == ("P-0001", "get into AI")
     assert any(item["goal_match"] for item in goal["items"])
 
 
@@ -110,21 +117,24 @@ def test_operator_reads_any_partner(client: TestClient) -> None:
 
 def test_operator_signs_in_with_the_operator_token(client: TestClient) -> None:
     token = sign_in(client, "operator", OPERATOR_TOKEN)
-    assert client.get("/v1/partners/P-0003/status", headers=bearer(token)).status_code == 200
+    status = client.get("/v1/partners/P-0003/status", headers=bearer(token))
+    assert status.status_code == 200 and status.json()["partner_id"] == "P-0003"
     wrong = client.post("/v1/auth/token", data={"username": "operator", "password": "demo"})
     assert wrong.status_code == 401
+    assert wrong.json() == {"detail": "unknown partner id or wrong passcode"}
 
 
 def test_a_partner_may_read_its_own_id_but_no_other(client: TestClient) -> None:
     token = sign_in(client)
-    assert client.get("/v1/partners/P-0001/status", headers=bearer(token)).status_code == 200
+    for path in ("/v1/partners/P-0001/status", "/v1/partners/P-0001/recommendations"):
+        own = client.get(path, headers=bearer(token))
+        assert own.status_code == 200 and own.json()["partner_id"] == "P-0001"
     for path in ("/v1/partners/P-0002/status", "/v1/partners/P-0002/recommendations"):
         response = client.get(path, headers=bearer(token))
         assert response.status_code == 403
-        assert (
-            response.json()["detail"]
-            == "a partner may only read its own status and recommendations"
-        )
+        assert response.json() == {
+            "detail": "a partner may only read its own status and recommendations"
+        }
 
 
 @pytest.mark.parametrize(

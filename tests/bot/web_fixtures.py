@@ -15,6 +15,9 @@ from partners.db import create_db_engine, init_db
 from tests.partners.fixtures import OPERATOR_TOKEN, TEST_SECRET, Store, store_settings
 
 PASSCODE = "demo"
+ACTION_SECRET = "action-webhook-test-secret"
+# The header Rasa sends with every action call (endpoints.yml).
+FROM_RASA = {"X-Action-Secret": ACTION_SECRET}
 
 
 def closed_port() -> int:
@@ -53,6 +56,7 @@ def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
         patch.setenv("PA_JWT_SECRET", TEST_SECRET)
         patch.setenv("PA_OPERATOR_TOKEN", OPERATOR_TOKEN)
         patch.setenv("PA_VAR_DIR", str(folder))
+        patch.setenv("PA_ACTION_SECRET", ACTION_SECRET)
         # Rasa is not running in these tests: the chat must say so politely.
         patch.setenv("PA_RASA_URL", f"http://127.0.0.1:{closed_port()}")
         patch.setenv("PA_RASA_TOKEN", "test-rasa-token")

@@ -84,8 +84,15 @@ def test_quick_replies_work_from_the_keyboard(page: Page) -> None:
     buttons = page.locator("#log .quick-replies").last.get_by_role("button")
     expect(buttons.first).to_be_visible()
     title = buttons.first.inner_text()
-    # Tab from the message box reaches the suggestions (they are real buttons).
-    buttons.first.focus()
+    # From the message box, where the answer leaves the focus, Shift+Tab walks back
+    # into the conversation: the newest suggestions are its last controls, so a person
+    # reaches each of them with the keyboard alone (they are real, focusable buttons).
+    box = page.get_by_label("Your message")
+    expect(box).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(buttons.last).to_be_focused()
+    for _ in range(buttons.count() - 1):
+        page.keyboard.press("Shift+Tab")
     expect(buttons.first).to_be_focused()
     before = bot_messages(page).count()
     page.keyboard.press("Enter")
@@ -179,3 +186,23 @@ def sign_in_for_link(page: Page) -> None:
     page.get_by_label("Passcode").fill("demo")
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#link-view")).to_be_visible()
+
+
+def test_a_visitor_asks_program_questions_without_signing_in(page: Page) -> None:
+    page.goto("/")
+    page.get_by_role("button", name="Ask program questions without signing in").click()
+    expect(page.get_by_text("Not signed in: program questions only")).to_be_visible()
+    answer = ask(page, "what does the security competency require?")
+    expect(answer).to_contain_text("C-SECURITY")
+    # Partner data needs a sign-in; the conversation survives a reload.
+    expect(ask(page, "what's my tier?")).to_contain_text("sign in")
+    page.reload()
+    expect(page.locator("#log .msg.user").first).to_have_text(
+        "You said: what does the security competency require?"
+    )
+    # Signing in starts the partner's own conversation.
+    page.get_by_role("button", name="Sign in").click()
+    sign_in(page)
+    expect(page.get_by_text("Signed in as P-0001")).to_be_visible()
+    expect(page.locator("#log .msg.user")).to_have_count(0)
+    expect(ask(page, "what's my tier?").locator(".tier-card")).to_be_visible()

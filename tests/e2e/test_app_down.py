@@ -8,53 +8,32 @@ needs no action (a greeting) still works.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from scripts.launch import ROOT, child_environment, rasa_command
+from partners.messages import TROUBLE
 from tests.bot.web_fixtures import closed_port
-from tests.conftest import model_path
-from tests.processes import stop, wait_until_up
+from tests.processes import start_rasa
 
 pytestmark = pytest.mark.e2e
 
-TOKEN = "app-down-test-token"
-APOLOGY = (
-    "Sorry, I can't reach the partner services right now, so I can't answer that. "
-    "Please try again in a few minutes."
-)
+APOLOGY = TROUBLE
 
 
 @pytest.fixture(scope="module")
 def rasa_without_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """Yield the URL and log of a Rasa server whose action endpoint is closed."""
     folder = tmp_path_factory.mktemp("app-down")
-    endpoints = folder / "endpoints.yml"
-    endpoints.write_text(
+    endpoints = (
         f"action_endpoint:\n  url: http://127.0.0.1:{closed_port()}/webhook\n"
         "tracker_store:\n  type: rasa_addons.tracker_store.SQLiteTrackerStore\n"
         f"  db: {folder / 'trackers.db'}\n"
     )
-    port = closed_port()  # free now: Rasa will listen on it
-    log = folder / "rasa.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            rasa_command(model_path(), port, TOKEN, str(endpoints)),
-            cwd=ROOT,
-            env=child_environment(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{url}/", process, log)
-        yield url, log
-    finally:
-        stop(process)
+    with start_rasa(endpoints, folder) as url:
+        yield url, folder / "rasa.log"
 
 
 def _say(url: str, sender: str, text: str) -> list[str]:

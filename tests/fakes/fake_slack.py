@@ -1,9 +1,12 @@
 """A local fake of Slack's Web API: the only fake in the test suite.
 
 The Slack channel (rasa_addons/slack_channel.py) posts its replies to
-``$SLACK_API_BASE_URL/chat.postMessage``; the tests point that at this server and
-read what "Slack" received. It checks the bot token like Slack does (``invalid_auth``
-otherwise) and answers in Slack's shape (``{"ok": true, "ts": ...}``).
+``$SLACK_API_BASE_URL/chat.postMessage`` and the linking action (actions/linking.py)
+its private one-time links to ``chat.postEphemeral``; the tests point both at this
+server and read what "Slack" received. It checks the bot token like Slack does
+(``invalid_auth`` otherwise), the arguments each method needs, and answers in Slack's
+shape (``{"ok": true, "ts": ...}``). ``fail(method, channel)`` makes it refuse one
+method in one channel, as Slack does when it has trouble.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class FakeSlack:
     token: str = BOT_TOKEN
     signing_secret: str = SIGNING_SECRET
     calls: list[dict[str, Any]] = field(default_factory=list)
+    failing: set[tuple[str, str]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -47,15 +51,29 @@ class FakeSlack:
         with self._lock:
             self.calls.append({"method": method, **args})
 
-    def posted(self, channel: str | None = None) -> list[dict[str, Any]]:
-        """The chat.postMessage calls so far, optionally only those to ``channel``."""
+    def fail(self, method: str, channel: str) -> None:
+        """Answer every later call of ``method`` in ``channel`` with an error."""
+        with self._lock:
+            self.failing.add((method, channel))
+
+    def _refuses(self, method: str, channel: Any) -> bool:
+        with self._lock:
+            return (method, channel) in self.failing
+
+    def posted(
+        self, channel: str | None = None, method: str = "chat.postMessage"
+    ) -> list[dict[str, Any]]:
+        """The ``method`` calls so far (messages posted), optionally only to ``channel``."""
         with self._lock:
             return [
                 call
                 for call in self.calls
-                if call["method"] == "chat.postMessage"
-                and (channel is None or call.get("channel") == channel)
+                if call["method"] == method and (channel is None or call.get("channel") == channel)
             ]
+
+    def ephemeral(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """The chat.postEphemeral calls (messages only one user sees) so far."""
+        return self.posted(channel, method="chat.postEphemeral")
 
     def wait_for(
         self,
@@ -97,12 +115,23 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             if token != fake.token:
                 self._answer({"ok": False, "error": "invalid_auth"})
                 return
+            if fake._refuses(method, args.get("channel")):
+                self._answer({"ok": False, "error": "fatal_error"})
+                return
+            if method in ("chat.postMessage", "chat.postEphemeral") and not args.get("channel"):
+                self._answer({"ok": False, "error": "channel_not_found"})
+                return
+            if method == "chat.postEphemeral" and not args.get("user"):
+                self._answer({"ok": False, "error": "user_not_found"})
+                return
             fake.record(method, args)
             if method == "chat.postMessage":
                 ts = f"{time.time():.6f}"
                 self._answer(
                     {"ok": True, "channel": args.get("channel"), "ts": ts, "message": args}
                 )
+            elif method == "chat.postEphemeral":
+                self._answer({"ok": True, "message_ts": f"{time.time():.6f}"})
             elif method == "auth.test":
                 self._answer({"ok": True, "user_id": "UBOT", "team_id": "TFAKE"})
             else:

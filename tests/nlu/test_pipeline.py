@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.rasa_env import RASA_PYTHON, rasa_env_variables, run_in_rasa_env
+from tests.knowledge.building import ensure_index
+from tests.rasa_env import RASA_PYTHON, rasa_env_variables, require_rasa_env, run_in_rasa_env
 
 ROOT = Path(__file__).resolve().parents[2]
 ONNX = ROOT / "var" / "onnx" / "model-int8.onnx"
@@ -59,10 +60,9 @@ asyncio.run(main())
 
 @pytest.fixture(scope="module")
 def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    if not RASA_PYTHON.exists():
-        pytest.skip("no .venv-rasa")
-    if not ONNX.exists():
-        pytest.skip("no MiniLM export: run `.venv/bin/python -m knowledge.build` first")
+    require_rasa_env()
+    ensure_index()  # the MiniLM export (var/onnx) the pipeline's featurizer loads
+    assert ONNX.exists(), f"knowledge.build wrote no {ONNX}"
     out = tmp_path_factory.mktemp("nlu-model")
     train = [str(RASA_PYTHON), "-m", "rasa", "train", "nlu", "--out", str(out)]
     subprocess.run(

@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jwt
 import psycopg
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from bot.settings import Settings, get_settings
-from partners.auth import issue_token
+from partners.auth import TokenClaims, issue_token
 from partners.catalogue import ProgramCatalogue, program_catalogue
-from partners.db import create_db_engine, init_db
-from partners.identity import slack_assertion
+from partners.conversations import bind
+from partners.db import create_db_engine, engine_for, init_db
 
 TEST_SECRET = "test-secret-for-hs256-and-hs512-0123456789abcdef0123456789abcdef0123"
 OPERATOR_TOKEN = "operator-test-token-0123456789abcdef"
@@ -97,14 +100,32 @@ def token_for(partner_id: str, *, role: str = "partner", minutes_ago: int = 0) -
 
 
 def slack_metadata(user: str = SAMPLE_SLACK_USER, team: str | None = SAMPLE_SLACK_TEAM) -> dict:
-    """Metadata a trusted Slack connector would add for ``user``."""
-    stamp = int(dt.datetime.now(dt.timezone.utc).timestamp())
-    return {
-        "slack_user_id": user,
-        "slack_team_id": team,
-        "slack_ts": str(stamp),
-        "slack_sig": slack_assertion(TEST_SECRET, user, team, stamp),
-    }
+    """Metadata the Slack connector records for a message of ``user``."""
+    return {"slack_user_id": user, "slack_team_id": team}
+
+
+def bind_conversation(
+    conversation_id: str,
+    partner_id: str,
+    *,
+    expired: bool = False,
+    engine: Engine | None = None,
+) -> str:
+    """Bind a conversation to a sign-in of ``partner_id``, as the app's chat does.
+
+    Uses the process settings' store unless ``engine`` is given. Returns the sign-in's
+    token (so a test can sign it out).
+    """
+    token = token_for(partner_id, minutes_ago=24 * 60 if expired else 0)
+    # Read back without the expiry check, which would refuse the expired one.
+    payload = jwt.decode(token, TEST_SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    expires_at = dt.datetime.fromtimestamp(payload["exp"], dt.timezone.utc)
+    claims = TokenClaims(partner_id, "partner", expires_at, payload["jti"])
+    url = get_settings().effective_database_url
+    with Session(engine or engine_for(url)) as session:
+        bind(session, conversation_id, claims)
+        session.commit()
+    return token
 
 
 def _fill(value: Any) -> Any:
@@ -127,12 +148,26 @@ def _fill(value: Any) -> Any:
 
 
 def action_call(name: str, **changes: Any) -> dict[str, Any]:
-    """Load ``tests/actions/fixtures/<name>.json`` with fresh tokens; apply changes.
+    """Load ``tests/actions/fixtures/<name>.json`` as a fresh conversation; apply changes.
 
-    ``changes`` may set ``text``, ``metadata``, ``input_channel``, ``entities``,
-    ``slots`` or ``next_action`` of the call.
+    Every call gets a conversation id of its own. A fixture's ``signed_in_as`` (or the
+    ``signed_in_as`` change; None for an anonymous one) binds that conversation to a
+    sign-in of the partner in the process settings' store, as the app's chat does;
+    ``sign_in_expired=True`` makes that sign-in an expired one, ``sender_id`` picks
+    the conversation id (to continue a conversation). ``changes`` may also
+    set ``text``, ``metadata``, ``input_channel``, ``entities``, ``slots`` or
+    ``next_action`` of the call.
     """
     call = _fill(json.loads((FIXTURES / f"{name}.json").read_text()))
+    partner_id = changes.get("signed_in_as", call.pop("signed_in_as", None))
+    if str(call.get("sender_id", "")).startswith("web"):
+        owner = partner_id or "anon"
+        call["sender_id"] = changes.get("sender_id") or f"web:{owner}:{secrets.token_urlsafe(12)}"
+        call["tracker"]["sender_id"] = call["sender_id"]
+    if partner_id is not None:
+        bind_conversation(
+            call["sender_id"], partner_id, expired=changes.get("sign_in_expired", False)
+        )
     tracker = call["tracker"]
     user_event = next(e for e in reversed(tracker["events"]) if e["event"] == "user")
     for key in ("text", "metadata"):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
 from partners.auth import (
@@ -25,6 +26,7 @@ from tests.partners.fixtures import (
     SAMPLE_SLACK_USER,
     TEST_SECRET,
     Store,
+    bind_conversation,
     slack_metadata,
     store_settings,
     token_for,
@@ -93,66 +95,58 @@ def test_operator_token_compares_exactly(tmp_path: Path) -> None:
     assert not is_operator_token("", store_settings("sqlite://", tmp_path, operator_token=""))
 
 
-def test_chat_identity_comes_from_a_verified_token(store: Store) -> None:
+def chat_tracker(sender_id: str, channel: str, metadata: dict | None = None) -> Tracker:
+    """A conversation whose latest message came in on ``channel`` with ``metadata``."""
+    message = {"text": "what's my tier?", "metadata": metadata or {}}
+    user_event = {"event": "user", "input_channel": channel, **message}
+    return Tracker(sender_id, {}, message, [user_event], False, None, {}, "action_listen")
+
+
+def test_web_chat_identity_comes_from_the_conversations_binding(store: Store) -> None:
+    bound = "web:P-0001:bound-conversation"
+    bind_conversation(bound, "P-0001", engine=store.engine)
     with Session(store.engine) as session:
-        identity = verified_identity(
-            {"token": token_for("P-0001")}, "rest", settings=store.settings, session=session
-        )
-        assert identity is not None and identity.partner_id == "P-0001"
+
+        def who(tracker: Tracker) -> str | None:
+            found = verified_identity(tracker, settings=store.settings, session=session)
+            return found.partner_id if found else None
+
+        assert who(chat_tracker(bound, "rest")) == "P-0001"
+        # What a message claims proves nothing: no binding, no partner.
         for metadata in (
-            {},
             {"partner_id": "P-0002"},
-            {"token": "garbage"},
-            {"token": token_for("P-0001", minutes_ago=24 * 60)},
-            {"token": token_for("P-9999")},  # signed, but no such partner
-            {"token": 42},
-            {"slack_user_id": SAMPLE_SLACK_USER},
+            {"token": token_for("P-0001")},
+            {"slack_user_id": SAMPLE_SLACK_USER, "slack_team_id": "T0SAMPLE"},
         ):
-            assert (
-                verified_identity(metadata, "rest", settings=store.settings, session=session)
-                is None
-            )
-        operator_token = {"token": token_for("operator", role="operator")}
-        operator = verified_identity(
-            operator_token, "socketio", settings=store.settings, session=session
-        )
-        assert operator is not None and operator.partner_id is None
+            assert who(chat_tracker("web:P-0001:never-bound", "rest", metadata)) is None
+            assert who(chat_tracker("web:anon:visitor", "rest", metadata)) is None
+        # Nor does naming a bound conversation's partner in another conversation id.
+        assert who(chat_tracker("web:P-0001:bound-conversation-2", "rest")) is None
 
 
-def test_signed_out_tokens_stop_working_in_chat(store: Store, tmp_path: Path) -> None:
-    token = token_for("P-0001")
+def test_an_expired_or_signed_out_sign_in_ends_the_binding(store: Store) -> None:
+    bind_conversation("web:P-0001:expired-sign-in", "P-0001", expired=True, engine=store.engine)
+    token = bind_conversation("web:P-0001:signed-out", "P-0001", engine=store.engine)
     claims = verify_token(token, store.settings)
     assert claims.token_id
     revoke(store.engine, claims.token_id, claims.subject, claims.expires_at)
     with Session(store.engine) as session:
-        assert (
-            verified_identity({"token": token}, "rest", settings=store.settings, session=session)
-            is None
-        )
+        for sender in ("web:P-0001:expired-sign-in", "web:P-0001:signed-out"):
+            tracker = chat_tracker(sender, "rest")
+            assert verified_identity(tracker, settings=store.settings, session=session) is None
 
 
-def test_slack_users_are_trusted_only_with_the_connectors_assertion(store: Store) -> None:
+def test_slack_users_are_trusted_only_on_the_slack_connectors_channel(store: Store) -> None:
     with Session(store.engine) as session:
 
         def who(metadata: dict, channel: str = "slack") -> str | None:
-            found = verified_identity(metadata, channel, settings=store.settings, session=session)
+            tracker = chat_tracker(SAMPLE_SLACK_USER, channel, metadata)
+            found = verified_identity(tracker, settings=store.settings, session=session)
             return found.partner_id if found else None
 
         assert who(slack_metadata()) == "P-0020"
-        # The same ids without the connector's signature, or on another channel, prove nothing.
-        assert who({"slack_user_id": SAMPLE_SLACK_USER, "slack_team_id": "T0SAMPLE"}) is None
+        # The same ids on another channel (a REST client's claim) prove nothing.
         assert who(slack_metadata(), channel="rest") is None
-        forged = {**slack_metadata(), "slack_user_id": "U0SAMPLE0040"}
-        assert who(forged) is None
-        stale = slack_metadata()
-        old = int(stale["slack_ts"]) - 3600
-        from partners.identity import slack_assertion
-
-        stale.update(
-            slack_ts=str(old),
-            slack_sig=slack_assertion(TEST_SECRET, SAMPLE_SLACK_USER, "T0SAMPLE", old),
-        )
-        assert who(stale) is None
         assert who(slack_metadata(team="T-OTHER")) is None  # linked in another workspace
         assert who(slack_metadata(user="U-NOT-LINKED")) is None
         # A token means nothing on the Slack channel.

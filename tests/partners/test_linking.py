@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import Engine, select, text
@@ -13,6 +16,7 @@ from partners import linking
 from partners.db import create_db_engine
 from partners.migrate import upgrade
 from partners.models import ChatLink, Partner
+from tests.partners.fixtures import postgres_schema
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -124,3 +128,62 @@ def test_unlinking_from_the_chat_and_from_the_account_screen(engine: Engine) -> 
         session.commit()
     assert _partner_of(engine, "U1") is None
     assert _partner_of(engine, "U2") is None
+
+
+def _redeem_at_once(engine: Engine, code: str, attempts: int = 8) -> list[str | Exception]:
+    """Redeem ``code`` from ``attempts`` threads at the same moment (two tabs, a replay).
+
+    Returns each attempt's outcome: the partner it linked to, or the exception.
+    """
+    start = threading.Barrier(attempts)
+
+    def attempt(number: int) -> str | Exception:
+        partner = ("P-0001", "P-0002")[number % 2]
+        with Session(engine) as session:
+            start.wait()
+            try:
+                linking.redeem_link_code(session, code, partner, now=NOW)
+                session.commit()
+            except Exception as exc:  # the outcome under test, whatever it is
+                session.rollback()
+                return exc
+        return partner
+
+    with ThreadPoolExecutor(attempts) as pool:
+        return list(pool.map(attempt, range(attempts)))
+
+
+def _assert_redeemed_once(engine: Engine, outcomes: list[str | Exception]) -> None:
+    winners = [outcome for outcome in outcomes if isinstance(outcome, str)]
+    refused = [outcome for outcome in outcomes if not isinstance(outcome, str)]
+    assert len(winners) == 1, outcomes
+    assert all(isinstance(exc, linking.LinkCodeError) for exc in refused), refused
+    assert all("already used" in str(exc) for exc in refused), refused
+    assert _partner_of(engine, "U1") == winners[0]
+    with Session(engine) as session:
+        assert len(session.scalars(select(ChatLink)).all()) == 1
+        used_by = session.scalars(select(linking.LinkCode.used_by_partner_id)).all()
+    assert used_by == winners
+
+
+def test_a_code_redeemed_at_once_from_many_requests_links_once(engine: Engine) -> None:
+    code = _issue(engine)
+    _assert_redeemed_once(engine, _redeem_at_once(engine, code))
+
+
+@pytest.fixture
+def postgres_engine() -> Iterator[Engine]:
+    """A migrated private schema on the local PostgreSQL with the two partners."""
+    with postgres_schema(f"test_link_race_{uuid.uuid4().hex[:8]}") as engine:
+        upgrade(engine)
+        with Session(engine) as session:
+            for partner_id in ("P-0001", "P-0002"):
+                session.add(Partner(id=partner_id, name=partner_id, country="US", tier="Silver"))
+            session.commit()
+        yield engine
+
+
+@pytest.mark.postgres
+def test_a_code_redeemed_at_once_links_once_on_postgres(postgres_engine: Engine) -> None:
+    code = _issue(postgres_engine)
+    _assert_redeemed_once(postgres_engine, _redeem_at_once(postgres_engine, code))

@@ -1,5 +1,8 @@
 """Partner isolation: nothing typed, no hand-made metadata and no foreign token leaks
-another partner's name, id or figures, through the chat actions or the API."""
+another partner's name, id or figures, through the chat actions or the API.
+
+A chat conversation is signed in when the app has bound it to a partner's sign-in
+(``action_call(..., signed_in_as=...)`` does what the app's /v1/chat does)."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from rasa_sdk.executor import ActionExecutor
 from sqlalchemy.orm import Session
 
 from bot.main import create_app
-from partners.identity import slack_assertion
+from partners import messages
 from partners.models import Partner
 from partners.snapshot import load_snapshot
 from tests.knowledge.building import ensure_index
@@ -25,7 +28,6 @@ from tests.partners.fixtures import (
     action_call,
     process_settings,
     seeded_store,
-    slack_metadata,
     token_for,
 )
 
@@ -90,13 +92,36 @@ TEXTS = [
 ]
 
 
+# What each action says for the signed-in partner P-0001 alone (Nordlicht Systemhaus
+# GmbH, Silver in Germany with 3 competencies; the victim P-0002 is Registered in
+# Italy with 4): the answer must be about P-0001, whatever the message asks for.
+FOR_ME = {
+    "action_tier_status": "Nordlicht Systemhaus GmbH (P-0001) is **Silver**.",
+    "action_tier_gap": "Nordlicht Systemhaus GmbH is Silver. For Gold you need:",
+    "action_recommend_courses": "Courses that close your gap to Gold fastest:",
+    # No competency named: it asks which; one named: P-0001's 3 plus that one.
+    "action_what_if": ("Which competency do you mean?", "you would have 4 competencies."),
+}
+
+
+def assert_answered_for_me(action: str, responses: list[dict]) -> None:
+    text = responses[0]["text"]
+    expected = FOR_ME[action]
+    if isinstance(expected, tuple):
+        assert text.startswith(expected[0]) or expected[1] in text, text
+    else:
+        assert text.startswith(expected), text
+    cards = [r["custom"] for r in responses if r.get("custom")]
+    assert [card["partner_id"] for card in cards] == [ME] * len(cards)
+
+
 @pytest.mark.parametrize("action", ACTIONS)
 @pytest.mark.parametrize("text", TEXTS)
 def test_typed_requests_for_another_partner_answer_only_for_the_signed_in_one(
     executor: ActionExecutor, victim: dict[str, str], action: str, text: str
 ) -> None:
-    responses = say(executor, action, text, metadata={"token": token_for(ME)})
-    assert responses
+    responses = say(executor, action, text, signed_in_as=ME)
+    assert_answered_for_me(action, responses)
     assert leaks(responses, victim) == []
 
 
@@ -104,7 +129,7 @@ def test_victim_name_typed_in_chat_does_not_select_it(
     executor: ActionExecutor, victim: dict[str, str]
 ) -> None:
     text = f"What is the tier of {victim['name']}?"
-    responses = say(executor, "action_tier_status", text, metadata={"token": token_for(ME)})
+    responses = say(executor, "action_tier_status", text, signed_in_as=ME)
     assert ME in responses[0]["text"]
     assert leaks(responses, victim) == []
 
@@ -119,7 +144,6 @@ HAND_MADE = [
     {"token": token_for(VICTIM, minutes_ago=24 * 60)},
     {"token": token_for(VICTIM) + "x"},
     {"token": [token_for(VICTIM)]},
-    {"slack_user_id": "U0SAMPLE0020", "slack_team_id": "T0SAMPLE"},
     {"user": VICTIM, "partner": {"id": VICTIM}},
 ]
 
@@ -131,36 +155,41 @@ def test_hand_made_metadata_shows_no_partner_data(
     executor: ActionExecutor, victim: dict[str, str], action: str, metadata: dict, channel: str
 ) -> None:
     responses = say(
-        executor, action, f"show {VICTIM}'s tier", metadata=metadata, input_channel=channel
+        executor,
+        action,
+        f"show {VICTIM}'s tier",
+        metadata=metadata,
+        input_channel=channel,
+        signed_in_as=None,
     )
     assert leaks(responses, victim) == []
-    (reply,) = responses
-    assert "sign in" in reply["text"] or "link" in reply["text"]
+    expected = messages.SIGN_IN_SLACK if channel == "slack" else messages.SIGN_IN_WEB
+    assert [reply["text"] for reply in responses] == [expected]
 
 
-def test_rest_client_claiming_the_slack_channel_cannot_pick_a_linked_partner(
-    executor: ActionExecutor, store: Store
+@pytest.mark.parametrize("channel", ["rest", "socketio"])
+def test_slack_ids_in_a_non_slack_message_select_no_one(
+    executor: ActionExecutor, channel: str
 ) -> None:
-    """Rasa's REST channel lets a client name any input_channel: the ids alone prove nothing."""
-    metadata = {"slack_user_id": "U0SAMPLE0020", "slack_team_id": "T0SAMPLE", "slack_ts": "1"}
-    metadata["slack_sig"] = slack_assertion("guessed-secret", "U0SAMPLE0020", "T0SAMPLE", 1)
+    """Only the Slack connector records the ``slack`` channel; elsewhere the ids are text."""
+    metadata = {"slack_user_id": "U0SAMPLE0020", "slack_team_id": "T0SAMPLE"}
     responses = say(
-        executor, "action_tier_status", "my tier", metadata=metadata, input_channel="slack"
+        executor,
+        "action_tier_status",
+        "my tier",
+        metadata=metadata,
+        input_channel=channel,
+        signed_in_as=None,
     )
     assert "P-0020" not in json.dumps(responses)
-    # With the connector's real assertion the linked partner is found (the control case).
-    ok = say(
-        executor, "action_tier_status", "my tier", metadata=slack_metadata(), input_channel="slack"
-    )
-    assert "P-0020" in ok[0]["text"]
+    assert [reply["text"] for reply in responses] == [messages.SIGN_IN_WEB]
 
 
-def test_another_partners_valid_token_shows_only_that_partner(executor: ActionExecutor) -> None:
-    """A token is the partner: P-0002's own token shows P-0002, never P-0001 alongside."""
-    responses = say(
-        executor, "action_tier_status", "my tier", metadata={"token": token_for(VICTIM)}
-    )
-    assert VICTIM in responses[0]["text"] and ME not in json.dumps(responses)
+def test_another_partners_sign_in_shows_only_that_partner(executor: ActionExecutor) -> None:
+    """A sign-in is the partner: P-0002's own conversation shows P-0002, never P-0001."""
+    responses = say(executor, "action_tier_status", "my tier", signed_in_as=VICTIM)
+    assert f"({VICTIM}) is **Registered**" in responses[0]["text"]
+    assert ME not in json.dumps(responses)
 
 
 # ------------------------------------------------------------------ API
@@ -184,7 +213,9 @@ def test_api_refuses_another_partners_id(
     for partner_id in (VICTIM, VICTIM.lower()):
         response = client.get(f"/v1/partners/{partner_id}/{path}", headers=_bearer(token_for(ME)))
         assert response.status_code == 403
-        assert leaks(response.json(), victim) == []
+        assert response.json() == {
+            "detail": "a partner may only read its own status and recommendations"
+        }
 
 
 @pytest.mark.parametrize(
@@ -204,7 +235,9 @@ def test_api_refuses_forged_expired_and_unsigned_tokens(
     for path in ("/v1/partners/me/status", f"/v1/partners/{VICTIM}/status"):
         response = client.get(path, headers=_bearer(token))
         assert response.status_code == 401
-        assert leaks(response.json(), victim) == []
+        body = response.json()
+        assert list(body) == ["detail"] and "partner_id" not in response.text
+        assert leaks(body, victim) == []
 
 
 def test_api_ignores_partner_ids_in_query_and_headers(
@@ -225,9 +258,20 @@ def test_api_ignores_partner_ids_in_query_and_headers(
     assert leaks(body, victim) == []
 
 
-def test_sign_in_cannot_pick_another_partner_without_its_passcode(client: TestClient) -> None:
-    for password in ("", "P-0001", "demo ", "DEMO", "' OR '1'='1"):
-        response = client.post("/v1/auth/token", data={"username": VICTIM, "password": password})
-        assert response.status_code in (401, 422)
-    response = client.post("/v1/auth/token", data={"username": "P-0002' --", "password": "demo"})
-    assert response.status_code == 401
+@pytest.mark.parametrize(
+    ("username", "password", "expected"),
+    [
+        (VICTIM, "", 422),  # no passcode at all: refused before any check
+        (VICTIM, "P-0001", 401),
+        (VICTIM, "demo ", 401),
+        (VICTIM, "DEMO", 401),
+        (VICTIM, "' OR '1'='1", 401),
+        ("P-0002' --", "demo", 401),
+    ],
+)
+def test_sign_in_cannot_pick_another_partner_without_its_passcode(
+    client: TestClient, username: str, password: str, expected: int
+) -> None:
+    response = client.post("/v1/auth/token", data={"username": username, "password": password})
+    assert response.status_code == expected
+    assert "access_token" not in response.text

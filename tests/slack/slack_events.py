@@ -66,8 +66,10 @@ def message_event(
 
 def button_click(user: str, value: str, *, channel: str, message_ts: str) -> dict[str, Any]:
     """A ``block_actions`` interactivity payload: ``user`` clicked a button with ``value``."""
+    clicked = new_ts()
     return {
         "type": "block_actions",
+        "trigger_id": f"{clicked.replace('.', '')}.{uuid.uuid4().hex[:12]}",
         "team": {"id": TEAM, "domain": "test"},
         "user": {"id": user, "team_id": TEAM},
         "channel": {"id": channel},
@@ -77,6 +79,7 @@ def button_click(user: str, value: str, *, channel: str, message_ts: str) -> dic
             {
                 "type": "button",
                 "action_id": "suggestion_0",
+                "action_ts": clicked,
                 "value": value,
                 "text": {"type": "plain_text", "text": value},
             }
@@ -90,6 +93,8 @@ class SlackSender:
     def __init__(self, rasa_url: str, secret: str) -> None:
         self.url = f"{rasa_url}/webhooks/slack/webhook"
         self.secret = secret
+        # Every signature sent, so tests can look for them where none may be stored.
+        self.signatures: list[str] = []
 
     def post(
         self,
@@ -107,6 +112,7 @@ class SlackSender:
         if sign:
             all_headers["X-Slack-Request-Timestamp"] = timestamp
             all_headers["X-Slack-Signature"] = signature(secret or self.secret, timestamp, body)
+            self.signatures.append(all_headers["X-Slack-Signature"])
         return httpx.post(self.url, content=body, headers=all_headers, timeout=30)
 
     def event(self, payload: dict[str, Any], **options: Any) -> httpx.Response:

@@ -1,14 +1,15 @@
 """Slack, end to end: signed events to the running Rasa server, replies at the fake Slack.
 
 Each test talks in its own Slack channel id, so the fake's record of posted messages
-tells the tests apart.
+tells the tests apart. Where a test shows that something was *not* answered (again),
+a sentinel message of the same conversation is answered first (tests/slack/conversation.py).
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
-import uuid
 from typing import Any
 
 import httpx
@@ -16,21 +17,24 @@ import pytest
 
 from tests.conftest import Stack
 from tests.fakes.fake_slack import FakeSlack
+from tests.slack.conversation import (
+    GREETING,
+    TROUBLE,
+    new_channel,
+    new_user,
+    sentinel,
+    texts,
+    thread,
+    wait_for_thread,
+)
 from tests.slack.slack_events import SlackSender, button_click, message_event, new_ts
 
 pytestmark = pytest.mark.e2e
 
 LINK = re.compile(r"https?://[^\s|>]+/link\?code=([A-Za-z0-9_-]+)")
-# Long enough for Rasa to have answered a message it had accepted.
-QUIET_SECONDS = 8
+RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
 
-
-def _channel(prefix: str = "D") -> str:
-    return f"{prefix}{uuid.uuid4().hex[:10].upper()}"
-
-
-def _user() -> str:
-    return f"U{uuid.uuid4().hex[:10].upper()}"
+_channel, _user = new_channel, new_user
 
 
 def _text(messages: list[dict]) -> str:
@@ -58,19 +62,19 @@ def test_url_verification_answers_the_challenge(slack: SlackSender) -> None:
 def test_requests_without_a_valid_signature_are_refused(
     slack: SlackSender, fake_slack: FakeSlack
 ) -> None:
-    channel = _channel()
+    user, channel = _user(), _channel()
     attempts: dict[str, dict[str, Any]] = {
         "unsigned": {"sign": False},
         "wrong secret": {"secret": "not-the-signing-secret"},
         "replayed (10 minutes old)": {"timestamp": str(int(time.time()) - 600)},
     }
     for name, options in attempts.items():
-        response = slack.event(message_event(_user(), "hello", channel=channel), **options)
+        response = slack.event(message_event(user, "hello", channel=channel), **options)
         assert 400 <= response.status_code < 500, name
     forged = slack.event({"type": "url_verification", "challenge": "c"}, sign=False)
     assert forged.status_code == 401
-    time.sleep(QUIET_SECONDS)
-    assert fake_slack.posted(channel) == []
+    sentinel(slack, fake_slack, user, channel)
+    assert texts(fake_slack.posted(channel)) == [GREETING]  # the sentinel's answer only
 
 
 def test_a_direct_message_is_answered_in_its_thread(
@@ -104,19 +108,30 @@ def test_a_mention_in_a_thread_is_answered_in_that_thread(
 
 
 def test_a_retried_delivery_is_answered_once(slack: SlackSender, fake_slack: FakeSlack) -> None:
-    channel = _channel()
-    event = message_event(_user(), "hello", channel=channel)
+    user, channel = _user(), _channel()
+    event = message_event(user, "hello", channel=channel)
     assert slack.event(event).status_code == 200
-    first = _settled(fake_slack, channel)
+    wait_for_thread(fake_slack, channel, event["event"]["ts"])
 
-    retry = slack.event(
-        event, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
-    )
-    assert retry.status_code == 200
+    assert slack.event(event, headers=RETRY).status_code == 200
     duplicate = slack.event(event)  # the same event id again, without the retry header
     assert duplicate.status_code == 200
-    time.sleep(QUIET_SECONDS)
-    assert len(fake_slack.posted(channel)) == len(first)
+    sentinel(slack, fake_slack, user, channel)
+    assert texts(thread(fake_slack, channel, event["event"]["ts"])) == [GREETING]
+
+
+def test_a_retry_of_a_delivery_never_received_is_answered(
+    slack: SlackSender, fake_slack: FakeSlack
+) -> None:
+    # The first delivery never arrived (or was refused before it was stored): Slack's
+    # retry is the only copy, and it must be answered, once.
+    user, channel = _user(), _channel()
+    event = message_event(user, "hello", channel=channel)
+    assert slack.event(event, headers=RETRY).status_code == 200
+    assert texts(wait_for_thread(fake_slack, channel, event["event"]["ts"])) == [GREETING]
+    assert slack.event(event, headers={**RETRY, "X-Slack-Retry-Num": "2"}).status_code == 200
+    sentinel(slack, fake_slack, user, channel)
+    assert texts(thread(fake_slack, channel, event["event"]["ts"])) == [GREETING]
 
 
 def test_a_button_click_is_answered_in_the_clicked_messages_thread(
@@ -158,15 +173,38 @@ def _ask(slack: SlackSender, fake: FakeSlack, user: str, text: str) -> str:
     return _text(_settled(fake, channel))
 
 
+def _private_link(fake: FakeSlack, user: str) -> str | None:
+    """The code of the last one-time link Slack showed ``user`` alone, if any."""
+    links = [
+        LINK.search(str(message.get("text")))
+        for message in fake.ephemeral()
+        if message.get("user") == user
+    ]
+    return next((link.group(1) for link in reversed(links) if link), None)
+
+
+def _stored_events(stack: Stack, conversation: str) -> list[str]:
+    """The stack's tracker store rows of one conversation (Rasa's ``events.data``)."""
+    with sqlite3.connect(stack.log.parent / "rasa-trackers.db") as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ?", (conversation,))
+        return [row[0] for row in rows]
+
+
 def test_linking_a_slack_user_to_a_partner_end_to_end(
     stack: Stack, slack: SlackSender, fake_slack: FakeSlack
 ) -> None:
     user = _user()
-    # Not linked: asking for "my tier" hands out a one-time link instead of data.
+    # Not linked: asking for "my tier" hands out a one-time link instead of data,
+    # privately (chat.postEphemeral): the conversation only says one was sent.
     first = _ask(slack, fake_slack, user, "what's my tier?")
-    match = LINK.search(first)
-    assert match, first
-    code = match.group(1)
+    assert "private one-time link" in first, first
+    assert not LINK.search(first)
+    code = _private_link(fake_slack, user)
+    assert code, fake_slack.ephemeral()
+    events = _stored_events(stack, user)
+    assert events
+    for secret in (code, "slack_sig", "slack_ts", *slack.signatures):
+        assert not any(secret in event for event in events), secret
 
     # The partner opens the link, signs in and confirms (the web page's API calls).
     token = httpx.post(
@@ -188,4 +226,16 @@ def test_linking_a_slack_user_to_a_partner_end_to_end(
 
     # "unlink my account" ends it; the next question gets a link again.
     assert "no longer linked" in _ask(slack, fake_slack, user, "unlink my account")
-    assert LINK.search(_ask(slack, fake_slack, user, "what's my tier?"))
+    assert "private one-time link" in _ask(slack, fake_slack, user, "what's my tier?")
+    assert _private_link(fake_slack, user) not in (None, code)
+
+
+def test_a_link_slack_does_not_take_is_told_as_trouble(
+    slack: SlackSender, fake_slack: FakeSlack
+) -> None:
+    user, channel = _user(), _channel()
+    fake_slack.fail("chat.postEphemeral", channel)
+    event = message_event(user, "link my account", channel=channel)
+    assert slack.event(event).status_code == 200
+    assert texts(wait_for_thread(fake_slack, channel, event["event"]["ts"])) == [TROUBLE]
+    assert _private_link(fake_slack, user) is None

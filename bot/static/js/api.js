@@ -1,6 +1,7 @@
 // Calls to the app's API (same origin) with the signed-in partner's bearer token.
 
 import { loadAuth } from "./store.js";
+import { TROUBLE } from "./texts.js";
 
 /** An API answer other than 2xx; `status` is the HTTP status, `message` the reason. */
 export class ApiError extends Error {
@@ -21,7 +22,7 @@ function reasonOf(status, body) {
   const detail = body && body.detail;
   if (typeof detail === "string") return detail;
   if (Array.isArray(detail) && detail.length && detail[0].msg) return detail[0].msg;
-  if (status >= 500) return "The service is not available right now. Please try again in a minute.";
+  if (status >= 500) return TROUBLE;
   return `The request failed (HTTP ${status}).`;
 }
 

@@ -4,11 +4,14 @@ import { api, ApiError, setUnauthorizedHandler } from "./api.js";
 import { initChat, startChat } from "./chat.js";
 import {
   clearAuth,
+  clearVisitor,
   forgetLinkCode,
   loadAuth,
+  loadVisitor,
   pendingLinkCode,
   rememberLinkCode,
   saveAuth,
+  saveVisitor,
 } from "./store.js";
 
 const $ = (id) => document.getElementById(id);
@@ -18,6 +21,7 @@ function show(view) {
   for (const id of VIEWS) $(id).hidden = id !== view;
   const auth = loadAuth();
   $("account-nav").hidden = !auth || view === "signin-view";
+  $("visitor-nav").hidden = Boolean(auth) || view !== "chat-view";
   $("who").textContent = auth ? `Signed in as ${auth.partner}` : "";
 }
 
@@ -43,6 +47,12 @@ async function route() {
   }
   if (!loadAuth()) {
     const linking = here === "/link" && pendingLinkCode();
+    if (!linking && here === "/" && loadVisitor()) {
+      // A visitor who chose to chat without signing in: program questions only.
+      show("chat-view");
+      await startChat();
+      return;
+    }
     showSignIn(linking ? "Sign in as your company to link your Slack account." : "");
     return;
   }
@@ -71,6 +81,7 @@ async function signIn(event) {
       auth: false,
     });
     saveAuth({ token: token.access_token, partner, session: null });
+    clearVisitor(); // partner answers need a conversation of the sign-in
     $("passcode").value = "";
     await route();
   } catch (failure) {
@@ -205,6 +216,11 @@ document.addEventListener("DOMContentLoaded", () => {
   $("signin-form").addEventListener("submit", signIn);
   $("sign-out").addEventListener("click", signOut);
   $("link-confirm").addEventListener("click", confirmLink);
+  $("visitor-start").addEventListener("click", () => {
+    saveVisitor({ session: null });
+    route();
+  });
+  $("visitor-sign-in").addEventListener("click", () => showSignIn(""));
   initChat();
   route();
 });

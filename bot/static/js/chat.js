@@ -3,7 +3,8 @@
 import { api, ApiError } from "./api.js";
 import { customPayload, openCourse } from "./cards.js";
 import { renderMarkdown } from "./markdown.js";
-import { loadAuth, saveAuth } from "./store.js";
+import { TROUBLE } from "./texts.js";
+import { loadAuth, loadVisitor, saveAuth, saveVisitor } from "./store.js";
 
 const log = () => document.getElementById("log");
 const input = () => document.getElementById("message");
@@ -101,16 +102,22 @@ function setTyping(on) {
   if (on) scrollToEnd();
 }
 
+/** Start a conversation: the signed-in partner's, or a visitor's without a sign-in. */
 async function newSession() {
   const auth = loadAuth();
   const created = await api("/v1/chat/session", { method: "POST" });
-  saveAuth({ ...auth, session: created.session });
+  if (auth) saveAuth({ ...auth, session: created.session });
+  else saveVisitor({ session: created.session });
   return created.session;
 }
 
+function storedSession() {
+  const holder = loadAuth() || loadVisitor();
+  return holder ? holder.session : null;
+}
+
 async function currentSession() {
-  const auth = loadAuth();
-  return (auth && auth.session) || newSession();
+  return storedSession() || newSession();
 }
 
 let sending = false;
@@ -136,7 +143,7 @@ export async function send(message, shown) {
       reply = await api("/v1/chat", { method: "POST", json: { session: await newSession(), message: text } });
     }
     for (const bot of reply.messages) addMessage(bot);
-    if (!reply.messages.length) addNotice("The assistant has no answer to that. Try rephrasing.");
+    if (!reply.messages.length) addNotice(TROUBLE);
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 401) addNotice(error.message);
   } finally {
@@ -151,15 +158,15 @@ export async function send(message, shown) {
 /** Show the chat: restore this browser's conversation, then focus the message box. */
 export async function startChat() {
   log().replaceChildren();
-  const auth = loadAuth();
-  if (auth && !auth.session) {
-    // Just signed in: this browser's conversation starts now.
+  const session = storedSession();
+  if (!session) {
+    // Just signed in (or chose to chat as a visitor): this browser's conversation starts now.
     await newSession().catch((error) => {
       if (!(error instanceof ApiError) || error.status !== 401) addNotice(error.message);
     });
-  } else if (auth && auth.session) {
+  } else {
     try {
-      const history = await api(`/v1/chat/history?session=${encodeURIComponent(auth.session)}`);
+      const history = await api(`/v1/chat/history?session=${encodeURIComponent(session)}`);
       const messages = history.messages;
       messages.forEach((message, i) => addMessage(message, i === messages.length - 1));
     } catch (error) {

@@ -14,7 +14,12 @@ const COURSE_PATH = /^\/(?:v1\/)?courses\/(U-[A-Za-z0-9-]+)$/;
 // Links may go to the web, to a mail address, or to a path of this site; nothing else.
 // A bare link ends at white space or at an escaped quote or angle bracket.
 const BARE_URL = /\bhttps?:\/\/(?:(?!&quot;|&#39;|&lt;|&gt;)[^\s<])+/g;
-const SAFE_HREF = /^(?:https?:\/\/|mailto:|\/(?!\/))/i;
+// A path of this site starts with one "/" and then neither "/" nor "\": browsers read
+// "//host", "/\host" and "\\host" as another site (a backslash counts as a slash).
+const SAFE_HREF = /^(?:https?:\/\/|mailto:|\/(?![\/\\]))/i;
+// Anything a URL parser drops or rewrites (backslashes, control characters, white
+// space) could turn an allowed-looking link into another one, so it is refused.
+const UNSAFE_CHAR = /[\\\u0000-\u0020\u007f-\u009f\u2028\u2029]/;
 
 export function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => ESCAPES[c]);
@@ -28,7 +33,7 @@ function courseLink(courseId, labelHtml) {
 function anchor(escapedHref, labelHtml) {
   const course = escapedHref.match(COURSE_PATH);
   if (course) return courseLink(course[1], labelHtml);
-  if (!SAFE_HREF.test(escapedHref)) return labelHtml;
+  if (!SAFE_HREF.test(escapedHref) || UNSAFE_CHAR.test(escapedHref)) return labelHtml;
   const external = /^https?:\/\//i.test(escapedHref);
   const extra = external ? ' target="_blank" rel="noopener noreferrer"' : "";
   return `<a href="${escapedHref}"${extra}>${labelHtml}</a>`;

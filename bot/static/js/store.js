@@ -3,6 +3,7 @@
 
 const AUTH_KEY = "pa.auth";
 const LINK_CODE_KEY = "pa.linkCode";
+const VISITOR_KEY = "pa.visitor";
 
 /** @returns {{token: string, partner: string, session: string|null} | null} */
 export function loadAuth() {
@@ -33,4 +34,22 @@ export function pendingLinkCode() {
 
 export function forgetLinkCode() {
   sessionStorage.removeItem(LINK_CODE_KEY);
+}
+
+/** A visitor chatting without signing in: @returns {{session: string|null} | null} */
+export function loadVisitor() {
+  try {
+    const visitor = JSON.parse(sessionStorage.getItem(VISITOR_KEY) || "null");
+    return visitor && typeof visitor === "object" ? visitor : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveVisitor(visitor) {
+  sessionStorage.setItem(VISITOR_KEY, JSON.stringify(visitor));
+}
+
+export function clearVisitor() {
+  sessionStorage.removeItem(VISITOR_KEY);
 }

@@ -1,0 +1,126 @@
+"""Whatever the API is sent, it answers as its OpenAPI document says (schemathesis).
+
+Schemathesis reads ``/openapi.json`` and sends each documented operation generated
+valid and invalid requests, as nobody, as a signed-in partner and as an operator.
+Every answer must be no server error, and must match the document: a documented
+status, content type, headers and body schema (errors included: 401, 403, 404,
+410, 422, 429, 503 with their ``{"detail": ...}``).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+import uvicorn
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from bot.main import app as document_app
+from partners.db import create_db_engine, init_db
+from tests.bot.test_rate_limits import app_with
+from tests.partners.fixtures import OPERATOR_TOKEN, Store, store_settings, token_for
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+# Per operation and caller: about 25 operations x 3 callers, a couple of minutes.
+MAX_EXAMPLES = 30
+UNLIMITED = "1000000/minute"  # the fuzzer is one client sending thousands of requests
+PORTS = range(8250, 8300)  # this suite's own ports
+LIMIT_SETTINGS = (
+    "signin_per_address",
+    "signin_failures_per_account",
+    "link_per_address",
+    "link_per_account",
+    "chat_per_address",
+    "chat_per_account",
+    "api_per_address",
+    "api_per_account",
+)
+
+# The document as the app publishes it at /openapi.json (it does not depend on settings).
+schema = schemathesis.openapi.from_dict(document_app.openapi())
+
+
+def _free_port() -> int:
+    for port in PORTS:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise RuntimeError(f"no free port in {PORTS}")
+
+
+@pytest.fixture(scope="module")
+def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served by uvicorn over a seeded store of its own, rate limits off."""
+    folder = tmp_path_factory.mktemp("fuzz-store")
+    store_config = store_settings(f"sqlite:///{folder / 'partners.db'}", folder)
+    engine = init_db(store_config, engine=create_db_engine(store_config.effective_database_url))
+    store = Store(store_config, engine, None, folder / "partners.db")  # type: ignore[arg-type]
+    limits = {f"rate_limit_{name}": UNLIMITED for name in LIMIT_SETTINGS}
+    with app_with(store, **limits) as app:
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "the app did not start"
+            time.sleep(0.1)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+    engine.dispose()
+
+
+def _authorization(caller: str) -> dict[str, str]:
+    if caller == "partner":
+        # A fresh token per request: the fuzzer also calls sign-out, which revokes it.
+        return {"Authorization": f"Bearer {token_for('P-0001')}"}
+    if caller == "operator":
+        return {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    return {}
+
+
+FUZZ = settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,  # the same requests every run: a failure is a finding, not luck
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@schema.parametrize()
+@FUZZ
+def test_answers_to_nobody_match_the_document(case: schemathesis.Case, api_url: str) -> None:
+    case.call_and_validate(base_url=api_url, headers=_authorization("nobody"), checks=CHECKS)
+
+
+@schema.parametrize()
+@FUZZ
+def test_answers_to_a_partner_match_the_document(case: schemathesis.Case, api_url: str) -> None:
+    case.call_and_validate(base_url=api_url, headers=_authorization("partner"), checks=CHECKS)
+
+
+@schema.parametrize()
+@FUZZ
+def test_answers_to_an_operator_match_the_document(case: schemathesis.Case, api_url: str) -> None:
+    case.call_and_validate(base_url=api_url, headers=_authorization("operator"), checks=CHECKS)
