@@ -112,6 +112,22 @@ def default_url() -> str:
     return f"sqlite:///{folder.resolve() / 'slack-inbox.db'}"
 
 
+def _create_table(engine: Engine, attempts: int = 3) -> None:
+    """Create the inbox table unless it exists.
+
+    Two processes creating it at the same moment race in PostgreSQL's catalogue: the
+    loser's CREATE fails although the table now exists, so look again before failing.
+    """
+    for attempt in range(attempts):
+        try:
+            _schema.create_all(engine, checkfirst=True)
+            return
+        except SQLAlchemyError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+
+
 def _engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -171,14 +187,14 @@ class SlackInbox:
             if self._engine is None:
                 self._engine = _engine(self.url)
             if not self._ready:
-                _schema.create_all(self._engine, checkfirst=True)
+                _create_table(self._engine)
                 self._ready = True
             return self._engine
 
     def _run(self, work: Any) -> Any:
         try:
             engine = self._ready_engine()
-        except SQLAlchemyError as error:  # two processes creating the table at once, too
+        except SQLAlchemyError as error:
             raise InboxUnavailableError(str(error).splitlines()[0]) from error
         try:
             with engine.begin() as connection:
