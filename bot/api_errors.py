@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 # "Try again in a minute", as TROUBLE says.
 RETRY_AFTER_SECONDS = 60
+TROUBLE_HEADERS = {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 class ErrorOut(BaseModel):
@@ -95,8 +96,4 @@ async def store_unavailable(request: Request, error: Exception) -> JSONResponse:
     outage with a stack trace or a bare 500; the log gets the cause.
     """
     logger.error("partner store failed on %s %s: %r", request.method, request.url.path, error)
-    return JSONResponse(
-        {"detail": TROUBLE},
-        status_code=503,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
+    return JSONResponse({"detail": TROUBLE}, status_code=503, headers=TROUBLE_HEADERS)

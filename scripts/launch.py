@@ -68,6 +68,39 @@ def child_environment() -> dict[str, str]:
     return env
 
 
+def local_services_environment(
+    *,
+    queue: str,
+    redis_key_prefix: str,
+    trackers_db: str = "test",
+    redis_port: int = 6379,
+    redis_db: int = 1,
+) -> dict[str, str]:
+    """Return the variables of deploy/endpoints.production.yml for this machine's services.
+
+    PostgreSQL (trust authentication), Redis and RabbitMQ (guest) on their standard
+    local ports, as the production-profile tests and the fault suite run them; each
+    caller names its own queue and lock-key prefix so runs do not mix.
+    """
+    return {
+        "PA_TRACKER_DB_HOST": "127.0.0.1",
+        "PA_TRACKER_DB_PORT": "5432",
+        "PA_TRACKER_DB_NAME": trackers_db,
+        "PA_TRACKER_DB_USER": "postgres",
+        "PA_TRACKER_DB_PASSWORD": "",
+        "PA_REDIS_HOST": "127.0.0.1",
+        "PA_REDIS_PORT": str(redis_port),
+        "PA_REDIS_DB": str(redis_db),
+        "PA_REDIS_PASSWORD": "",
+        "PA_REDIS_KEY_PREFIX": redis_key_prefix,
+        "PA_RABBITMQ_HOST": "127.0.0.1",
+        "PA_RABBITMQ_PORT": "5672",
+        "PA_RABBITMQ_USER": "guest",
+        "PA_RABBITMQ_PASSWORD": "guest",
+        "PA_RABBITMQ_QUEUE": queue,
+    }
+
+
 def _wait_for(
     url: str, name: str, processes: list[subprocess.Popen[bytes]], timeout: float
 ) -> None:

@@ -20,7 +20,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.rate_limits import client_address, rate_limits
@@ -34,7 +33,6 @@ from partners.auth import (
     issue_token,
 )
 from partners.db import engine_for
-from partners.messages import TROUBLE
 from partners.models import Partner
 
 logger = logging.getLogger(__name__)
@@ -45,7 +43,6 @@ OPERATOR_USERNAME = "operator"
 _WRONG = "unknown partner id or wrong passcode"
 BUSY = "too many sign-ins at once; try again in a second"
 BUSY_RETRY_AFTER_SECONDS = 1
-TROUBLE_RETRY_AFTER_SECONDS = 60
 
 
 class TokenOut(BaseModel):
@@ -119,7 +116,10 @@ async def token(
 async def _check_partner_passcode(
     request: Request, settings: Settings, subject: str, passcode: str
 ) -> bool:
-    """Whether ``passcode`` is ``subject``'s; an unknown partner costs the same hash."""
+    """Whether ``passcode`` is ``subject``'s; an unknown partner costs the same hash.
+
+    A partner-store failure is left to the app's handler (``bot.api_errors``): 503.
+    """
     try:
         return await passcode_checker(request).verify(
             passcode, partial(_stored_hash, settings, subject)
@@ -130,13 +130,6 @@ async def _check_partner_passcode(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             BUSY,
             headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
-        ) from exc
-    except SQLAlchemyError as exc:
-        logger.error("sign-in: partner store unavailable: %s", exc)
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            TROUBLE,
-            headers={"Retry-After": str(TROUBLE_RETRY_AFTER_SECONDS)},
         ) from exc
 
 

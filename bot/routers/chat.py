@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from bot.api_errors import RETRY_AFTER_SECONDS
+from bot.api_errors import TROUBLE_HEADERS
 from bot.deps import Context, bearer_token, verified_bearer
 from bot.rasa_client import RasaClient, RasaUnavailableError
 from partners import conversations
@@ -150,11 +150,7 @@ def _bind(conversation_id: str, caller: ChatCaller, context: Context) -> None:
 
 def _trouble(reason: str, *args: object) -> HTTPException:
     logger.error("chat: " + reason, *args)
-    return HTTPException(
-        status.HTTP_503_SERVICE_UNAVAILABLE,
-        TROUBLE,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
+    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, TROUBLE, headers=TROUBLE_HEADERS)
 
 
 def rasa_client(context: Context) -> RasaClient:

@@ -12,7 +12,13 @@ from pathlib import Path
 
 import httpx
 
-from scripts.launch import ROOT, THREAD_LIMITS, app_command, rasa_command
+from scripts.launch import (
+    ROOT,
+    THREAD_LIMITS,
+    app_command,
+    local_services_environment,
+    rasa_command,
+)
 
 APP_PORT = 18100
 RASA_PORTS = (15105, 15106)
@@ -52,21 +58,12 @@ class Cluster:
             "PA_RATE_LIMIT_CHAT_PER_ADDRESS": "",
             "PA_RATE_LIMIT_API_PER_ADDRESS": "",
             "PA_ACTION_ENDPOINT_URL": f"{self.app_url}/webhook",
-            "PA_TRACKER_DB_HOST": "127.0.0.1",
-            "PA_TRACKER_DB_PORT": "5432",
-            "PA_TRACKER_DB_NAME": self.trackers_db,
-            "PA_TRACKER_DB_USER": "postgres",
-            "PA_TRACKER_DB_PASSWORD": "",
-            "PA_REDIS_HOST": "127.0.0.1",
-            "PA_REDIS_PORT": "6379",
-            "PA_REDIS_DB": str(REDIS_DB),
-            "PA_REDIS_PASSWORD": "",
-            "PA_REDIS_KEY_PREFIX": f"pafaults{run_id}",
-            "PA_RABBITMQ_HOST": "127.0.0.1",
-            "PA_RABBITMQ_PORT": "5672",
-            "PA_RABBITMQ_USER": "guest",
-            "PA_RABBITMQ_PASSWORD": "guest",
-            "PA_RABBITMQ_QUEUE": self.queue,
+            **local_services_environment(
+                queue=self.queue,
+                redis_key_prefix=f"pafaults{run_id}",
+                trackers_db=self.trackers_db,
+                redis_db=REDIS_DB,
+            ),
         }
 
     def start(self, model: str) -> None:

@@ -25,6 +25,7 @@ def test_a_store_outage_gets_a_503_with_retry_after_and_a_log_line(
                     "/v1/partners/me/status", headers={"Authorization": f"Bearer {token}"}
                 ),
                 web.client.get("/v1/handoff/tickets", headers={"Authorization": f"Bearer {token}"}),
+                web.client.post("/v1/auth/token", data={"username": "P-0001", "password": "demo"}),
             ]
     finally:
         web.client.app.dependency_overrides.clear()  # type: ignore[attr-defined]

@@ -27,7 +27,7 @@ import pika
 import psycopg
 import pytest
 
-from scripts.launch import ROOT, app_command, rasa_command
+from scripts.launch import ROOT, app_command, local_services_environment, rasa_command
 from tests.conftest import model_path
 from tests.fakes.fake_slack import FakeSlack
 from tests.processes import wait_until_up
@@ -70,22 +70,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlack) -> 
         PA_SEED_SAMPLE_DATA="true",
         PA_RASA_URL=",".join(f"http://127.0.0.1:{port}" for port in RASA_PORTS),
         PA_ACTION_ENDPOINT_URL=f"http://127.0.0.1:{APP_PORT}/webhook",
-        PA_TRACKER_DB_HOST="127.0.0.1",
-        PA_TRACKER_DB_PORT="5432",
-        PA_TRACKER_DB_NAME="test",
-        PA_TRACKER_DB_USER="postgres",
-        PA_TRACKER_DB_PASSWORD="",
-        PA_REDIS_HOST="127.0.0.1",
-        PA_REDIS_PORT="6379",
-        PA_REDIS_DB="1",
-        PA_REDIS_PASSWORD="",
-        PA_REDIS_KEY_PREFIX="partnerassistanttest",
-        PA_RABBITMQ_HOST="127.0.0.1",
-        PA_RABBITMQ_PORT="5672",
-        PA_RABBITMQ_USER="guest",
-        PA_RABBITMQ_PASSWORD="guest",
-        PA_RABBITMQ_QUEUE=QUEUE,
     )
+    env.update(local_services_environment(queue=QUEUE, redis_key_prefix="partnerassistanttest"))
     env.update(fake_slack.stack_env)
     commands = [(app_command(APP_PORT), f"http://127.0.0.1:{APP_PORT}/health")] + [
         (

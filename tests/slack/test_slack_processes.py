@@ -25,7 +25,7 @@ import pika
 import pytest
 import sqlalchemy as sa
 
-from scripts.launch import child_environment
+from scripts.launch import child_environment, local_services_environment
 from tests.conftest import Stack
 from tests.fakes.fake_slack import FakeSlack
 from tests.processes import stop, wait_until_up
@@ -97,21 +97,11 @@ def _servers(
     env.update(
         PA_VAR_DIR=str(folder),
         PA_ACTION_ENDPOINT_URL=f"{stack.app_url}/webhook",
-        PA_TRACKER_DB_HOST="127.0.0.1",
-        PA_TRACKER_DB_PORT="5432",
-        PA_TRACKER_DB_NAME="test",
-        PA_TRACKER_DB_USER="postgres",
-        PA_TRACKER_DB_PASSWORD="",
-        PA_REDIS_HOST="127.0.0.1",
-        PA_REDIS_PORT=str(redis.port),
-        PA_REDIS_DB="1",
-        PA_REDIS_PASSWORD="",
-        PA_REDIS_KEY_PREFIX=f"slacktest{uuid.uuid4().hex[:6]}",
-        PA_RABBITMQ_HOST="127.0.0.1",
-        PA_RABBITMQ_PORT="5672",
-        PA_RABBITMQ_USER="guest",
-        PA_RABBITMQ_PASSWORD="guest",
-        PA_RABBITMQ_QUEUE=QUEUE,
+        **local_services_environment(
+            queue=QUEUE,
+            redis_key_prefix=f"slacktest{uuid.uuid4().hex[:6]}",
+            redis_port=redis.port,  # through a proxy the tests can cut
+        ),
         PA_SLACK_INBOX_URL=inbox_url,
         PA_SLACK_LEASE_SECONDS="4",
         # A dead server's conversation lock frees after 25 s (Rasa's default: 60 s);
