@@ -34,7 +34,7 @@ setup: .venv/.installed .venv-rasa/.installed
 browser:  ## Chromium for the browser tests (apt-get, only when /usr/bin/chromium is missing)
 	scripts/setup-browser.sh
 
-.venv/.installed: requirements/app.lock.txt scripts/setup-env.sh
+.venv/.installed: requirements/app.lock.txt scripts/setup-env.sh pyproject.toml
 	scripts/setup-env.sh app
 
 .venv-rasa/.installed: requirements/rasa.lock.txt scripts/setup-env.sh
@@ -69,9 +69,10 @@ bench: setup index $(MODEL)  ## benchmarks (not part of the tests); figures go t
 	$(APP_PY) scripts/bench_stack.py --model $(MODEL)
 	$(APP_PY) scripts/bench_signin_flood.py --model $(MODEL)
 	$(APP_PY) scripts/bench_limits.py
+	$(APP_PY) scripts/bench_import.py
 
 lock:  ## re-resolve the pinned versions from requirements/*.in
-	.venv/bin/pip install -r requirements/app.in && .venv/bin/pip freeze | sed 's/+cpu//' > requirements/app.lock.txt
+	.venv/bin/pip install -r requirements/app.in && .venv/bin/pip freeze --exclude-editable | sed 's/+cpu//' > requirements/app.lock.txt
 	.venv-rasa/bin/pip install -r requirements/rasa.in && .venv-rasa/bin/pip freeze > requirements/rasa.lock.txt
 
 faults: setup index $(MODEL)  ## the full fault suite (not part of the tests); figures go to docs/benchmarks.md

@@ -35,6 +35,17 @@ NOT_LINKED_SLACK = (
     "which one you're with: say \"link my account\" if you'd like them to see your "
     "partner record."
 )
+# What happens, and no more: the ticket is stored for the program office, which
+# reviews its tickets; nothing alerts a person, so no reply time is promised.
+TICKET_OPENED = (
+    "I've opened ticket #{id} for the program office, with our conversation so far, so "
+    "you won't need to repeat yourself. The office reviews its tickets; nobody is "
+    "alerted right away, so please don't wait here for an answer."
+)
+TICKET_EXTENDED = (
+    "Your ticket #{id} is still open, and I've added our latest messages to it. The "
+    "program office reviews its tickets; nobody is alerted right away."
+)
 _EVENT_ROLES: dict[str, handoff.Role] = {"user": "user", "bot": "bot"}
 
 
@@ -62,17 +73,8 @@ def transcript_of(events: list[dict[str, Any]]) -> list[handoff.TranscriptLine]:
 
 def confirmation(ticket: handoff.Ticket, channel: str | None) -> str:
     """Return what the user is told once their ticket is open."""
-    if ticket.already_open:
-        text = (
-            f"Your ticket #{ticket.id} is still open, and I've added our latest messages "
-            "to it; someone from the program office will get back to you about it."
-        )
-    else:
-        text = (
-            f"I've opened ticket #{ticket.id}; someone from the program office will get "
-            "back to you. They'll see our conversation so far, so you won't need to "
-            "repeat yourself."
-        )
+    template = TICKET_EXTENDED if ticket.already_open else TICKET_OPENED
+    text = template.format(id=ticket.id)
     if ticket.partner_id is None:
         text += NOT_LINKED_SLACK if channel == SLACK_CHANNEL else NOT_SIGNED_IN_WEB
     return text

@@ -25,8 +25,9 @@ from partners.context import PartnerContext, default_context
 from partners.identity import verified_identity
 from partners.recommender import recommend
 from partners.snapshot import load_snapshot
-from partners.status import PartnerStatus, status_from_snapshot
+from partners.status import PartnerStatus, recommendation_sample_figures, status_from_snapshot
 from partners.tiers import PartnerSnapshot, tier_gap
+from partners.what_if_text import answer_what_if
 
 logger = logging.getLogger(__name__)
 
@@ -164,57 +165,38 @@ class ActionRecommendCourses(PartnerAction):
         if goal.lower() in NO_GOAL:
             goal = ""
         result = recommend(request.context.catalogue, request.snapshot, limit=3, goal=goal or None)
-        text = messages.recommendations_text(result, request.status.next_tier)
+        sample = recommendation_sample_figures(request.context.catalogue, request.status)
+        text = messages.recommendations_text(result, request.status.next_tier, sample)
         return Reply(text, events=[SlotSet("goal", None)])
 
 
 class ActionWhatIf(PartnerAction):
-    """``action_what_if``: the tier the partner would hold with one more competency."""
+    """``action_what_if``: a hypothetical change to the partner's own record, explained.
+
+    Competencies, certified people, the satisfaction score and revenue, alone or
+    combined (``partners.what_if_text.answer_what_if``); computed on a copy of the
+    record, never written.
+    """
 
     action_name = "action_what_if"
 
     def reply(self, request: Request) -> Reply:
-        """Recompute the status with the competency added."""
+        """Read the question, compute it with the tier engine, explain the outcome."""
         catalogue = request.context.catalogue
-        competency_id = _competency_meant(request)
-        if competency_id is None:
-            return Reply(
-                "Which competency do you mean? For example: "
-                '"what if we earned the Security Operations competency?"'
-            )
-        name = catalogue.competency_name(competency_id)
-        if competency_id in request.snapshot.competencies:
-            return Reply(f"You already hold {name}. " + messages.status_text(request.status))
-        changed = dataclasses.replace(
-            request.snapshot, competencies=request.snapshot.competencies | {competency_id}
+        hints = []
+        for value in request.tracker.get_latest_entity_values("competency"):
+            found = catalogue.competencies.get(str(value)) or catalogue.find_competency(str(value))
+            if found:
+                hints.append(found.id)
+        answer = answer_what_if(
+            catalogue,
+            request.snapshot,
+            str(request.tracker.latest_message.get("text") or ""),
+            recorded_tier=request.status.recorded_tier,
+            today=request.context.today(),
+            hinted_competencies=hints,
         )
-        after = status_from_snapshot(
-            catalogue, changed, request.status.recorded_tier, request.context.today()
-        )
-        return Reply(
-            messages.what_if_text(request.status, after, name), messages.progress_card(after)
-        )
-
-
-def _competency_meant(request: Request) -> str | None:
-    """Find the competency meant: NLU entity, entity recogniser, then names."""
-    catalogue = request.context.catalogue
-    for value in request.tracker.get_latest_entity_values("competency"):
-        found = catalogue.competencies.get(str(value)) or catalogue.find_competency(str(value))
-        if found:
-            return found.id
-    text = str(request.tracker.latest_message.get("text") or "")
-    try:
-        from knowledge.entities import extract_entities
-
-        for match in extract_entities(text):
-            if match.label == "competency" and match.id in catalogue.competencies:
-                return match.id
-    except Exception:  # the recogniser is optional here; fall back to names
-        logger.warning("entity recogniser unavailable; matching competency names", exc_info=True)
-    found = catalogue.find_competency(text)
-    if found:
-        return found.id
-    slot = request.tracker.get_slot("competency")
-    named = catalogue.competencies.get(str(slot)) or catalogue.find_competency(str(slot or ""))
-    return named.id if named else None
+        if answer.outcome is None:
+            return Reply(answer.text)
+        card = messages.progress_card(answer.outcome.after) | {"what_if": True}
+        return Reply(answer.text, card)

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 
 from bot.settings import Settings, get_settings
-from partners.auth import InvalidTokenError, MissingSecretError, is_operator_token
+from partners.auth import InvalidTokenError, MissingSecretError
 from partners.context import PartnerContext, context_for
 from partners.identity import Identity, identity_from_token
 
@@ -67,15 +67,41 @@ def verified_bearer(token: str, context: PartnerContext, channel: str = "api") -
 
 
 def caller(request: Request, context: Context) -> Identity:
-    """FastAPI dependency: the verified caller, a partner or an operator.
-
-    The operator token (``PA_OPERATOR_TOKEN``) passes as an operator; anything else
-    must be a valid access token.
-    """
-    token = bearer_token(request)
-    if is_operator_token(token, context.settings):
-        return Identity(subject="operator", role="operator", channel="api")
-    return verified_bearer(token, context)
+    """FastAPI dependency: the verified caller, a partner or an operator account."""
+    return verified_bearer(bearer_token(request), context)
 
 
 Caller = Annotated[Identity, Depends(caller)]
+
+OPERATORS_ONLY = "only operators of the program office may do this"
+PROGRAM_MANAGERS_ONLY = "only a program manager of the program office may do this"
+
+
+def operator_caller(identity: Caller) -> Identity:
+    """FastAPI dependency: an operator account of any role; partners get 403.
+
+    Raises:
+        HTTPException: 401 without a valid token, 403 for a partner's token.
+
+    """
+    if not identity.is_operator:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, OPERATORS_ONLY)
+    return identity
+
+
+OperatorCaller = Annotated[Identity, Depends(operator_caller)]
+
+
+def program_manager(identity: OperatorCaller) -> Identity:
+    """FastAPI dependency: a program manager; other operators and partners get 403.
+
+    Raises:
+        HTTPException: 401 without a valid token, 403 for anyone else.
+
+    """
+    if not identity.is_program_manager:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, PROGRAM_MANAGERS_ONLY)
+    return identity
+
+
+ProgramManager = Annotated[Identity, Depends(program_manager)]

@@ -10,10 +10,11 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import rate_limits
+from bot import catalogue_refresh, logs, rate_limits
 from bot.api_errors import documented, store_unavailable
 from bot.routers import (
     actions,
+    admin,
     auth,
     chat,
     handoff,
@@ -25,6 +26,7 @@ from bot.routers import (
     web,
 )
 from bot.settings import get_settings
+from bot.sync_scheduler import SyncScheduler
 
 logger = logging.getLogger(__name__)
 
@@ -33,17 +35,26 @@ logger = logging.getLogger(__name__)
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load what every request needs once, before the first request."""
     settings = get_settings()
+    logs.configure(settings.log_level)
     app.state.settings = settings
     app.state.action_executor = actions.build_executor()
     partners.startup(settings)  # needs PA_JWT_SECRET; migrates and seeds the partner store
+    # The newest published catalogue first, so warm-up loads what will be served.
+    refresher = await catalogue_refresh.install_at_start(settings)
     knowledge.warm_up()
     # Everything loaded so far lives as long as the process. Out of the collector's
     # sight, a full collection no longer walks torch, spaCy and faiss objects with
     # every request waiting (docs/benchmarks.md: such pauses set the tail latency).
     gc.collect()
     gc.freeze()
+    refreshing = catalogue_refresh.start(refresher, settings)
+    # The office's export on its schedule (PA_SYNC_SOURCE, PA_SYNC_SCHEDULE); no work now.
+    app.state.sync_scheduler = SyncScheduler(settings)
+    app.state.sync_scheduler.start()
     logger.info("app ready")
     yield
+    app.state.sync_scheduler.shutdown()
+    await catalogue_refresh.stop(refreshing)
 
 
 def create_app() -> FastAPI:
@@ -79,6 +90,9 @@ def create_app() -> FastAPI:
     )
     app.include_router(
         handoff.router, dependencies=api, responses=documented(400, 401, 403, 404, 422, 429, 503)
+    )
+    app.include_router(
+        admin.router, dependencies=api, responses=documented(400, 401, 403, 422, 429, 503)
     )
     app.include_router(web.router)
     web.mount_static(app)

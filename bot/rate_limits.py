@@ -38,7 +38,7 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage
 
 from bot.settings import Settings
-from partners.auth import InvalidTokenError, MissingSecretError, is_operator_token, verify_token
+from partners.auth import InvalidTokenError, MissingSecretError, verify_token
 
 logger = logging.getLogger(__name__)
 
@@ -277,8 +277,6 @@ def bearer_account(request: Request) -> str | None:
     if scheme.lower() != "bearer" or not token:
         return None
     settings = rate_limits(request).settings
-    if is_operator_token(token, settings):
-        return "operator"
     try:
         return verify_token(token, settings).subject
     except (InvalidTokenError, MissingSecretError):

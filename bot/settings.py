@@ -32,9 +32,19 @@ class Settings(BaseSettings):
         default="", description="Base URL of the web page in links sent to chat users."
     )
 
+    log_level: str = Field(
+        default="INFO", description="Level of the app's own log lines on stderr (bot/logs.py)."
+    )
+
     # Files.
     var_dir: Path = ROOT / "var"
     index_dir: Path = ROOT / "var" / "index"
+    catalogue_refresh_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="How often each app process looks for a newer catalogue release "
+        "(bot/catalogue_refresh.py); a published change is served within this time.",
+    )
 
     # Partner store and identity.
     database_url: str = Field(
@@ -46,7 +56,43 @@ class Settings(BaseSettings):
     )
     jwt_secret: str = Field(default="", description="HMAC key for access tokens; required.")
     jwt_ttl_minutes: int = 60
-    operator_token: str = Field(default="", description="Bearer token that may read any partner.")
+
+    # The scheduled sync of the office's nightly export (partners/sync, bot/sync_scheduler.py).
+    sync_source: str = Field(
+        default="",
+        description="A directory or an https:// URL holding courses.csv, competencies.csv, "
+        "rules.csv and a partners/ folder; empty switches the sync off.",
+    )
+    sync_schedule: str = Field(
+        default="15 2 * * *", description="When to sync: a cron expression (server time zone)."
+    )
+    sync_lock_url: str = Field(
+        default="",
+        description="Redis for the one-runner-at-a-time lock across processes, e.g. "
+        "redis://redis:6379/3; empty = the database-level guard only.",
+    )
+    sync_lock_key: str = Field(
+        default="pa-sync-runner", description="The Redis key of the sync runner's lock."
+    )
+    sync_prune: bool = Field(
+        default=False,
+        description="Remove records the export no longer holds (off: rows are only "
+        "added and changed).",
+    )
+    sync_stale_after_seconds: int = Field(
+        default=3600,
+        ge=60,
+        description="A run still 'running' after this long is taken as abandoned (its "
+        "process died); also the Redis lock's lifetime.",
+    )
+    sync_fetch_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="Timeout of each file download from a URL source."
+    )
+    import_upload_limit_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        ge=1,
+        description="Largest upload accepted by POST /v1/admin/imports/{kind}, in bytes.",
+    )
 
     # Slack's Web API, for one-time links sent privately to a Slack user (actions/linking.py);
     # the same variables as the Rasa server's Slack channel, without the PA_ prefix.

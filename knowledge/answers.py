@@ -13,7 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from knowledge.catalogue import Catalogue, load_catalogue
+from knowledge import live
+from knowledge.catalogue import Catalogue
 from knowledge.document_text import country_doc_id, tier_doc_id
 from knowledge.entities import EntityMatch, extract_entities
 from knowledge.models import Document
@@ -24,6 +25,7 @@ from knowledge.names import (
     unknown_competency,
     unknown_course,
 )
+from knowledge.provenance import merge, with_sample_note
 from knowledge.search import Hit, get_document, search
 
 # Least relevance (search score before the entity lift) of an answerable question.
@@ -75,6 +77,8 @@ class Answer:
         citations: ``(doc id, title)`` of each document the text comes from.
         suggestions: ``(doc id, title)`` of documents the user may have meant.
         doc: The document the answer is about (for follow-ups), if any.
+        sample_figures: Figure paths the text states that are sample values (the
+            text then ends with the sample label).
 
     """
 
@@ -82,6 +86,7 @@ class Answer:
     citations: list[tuple[str, str]] = field(default_factory=list)
     suggestions: list[tuple[str, str]] = field(default_factory=list)
     doc: Document | None = None
+    sample_figures: tuple[str, ...] = ()
 
     @property
     def known(self) -> bool:
@@ -95,11 +100,17 @@ def cite(documents: Sequence[Document]) -> str:
 
 
 def grounded(text: str, documents: Sequence[Document]) -> Answer:
-    """Build an answer about ``documents[0]`` from catalogue text, with its sources."""
+    """Build an answer about ``documents[0]`` from catalogue text, with its sources.
+
+    When a cited document states a sample figure, the answer ends with the sample
+    label (``knowledge.provenance``).
+    """
+    sample = merge(*(doc.sample_figures for doc in documents))
     return Answer(
-        text=f"{text}\n\n{cite(documents)}",
+        text=with_sample_note(f"{text}\n\n{cite(documents)}", sample),
         citations=[(doc.id, doc.title) for doc in documents],
         doc=documents[0],
+        sample_figures=sample,
     )
 
 
@@ -155,6 +166,7 @@ def unknown_competency_answer(name: str, catalogue: Catalogue) -> Answer:
     return dont_know(f"no competency is called {name}", competency_suggestions(name, catalogue))
 
 
+@live.pinned()  # one release for the whole turn, whatever is installed meanwhile
 def answer_question(text: str, context: AnswerContext | None = None) -> Answer:
     """Answer a program question from the best matching document.
 
@@ -170,7 +182,7 @@ def answer_question(text: str, context: AnswerContext | None = None) -> Answer:
 
     """
     context = context or AnswerContext()
-    catalogue = load_catalogue()
+    catalogue = live.current().catalogue
     entities = extract_entities(text)
     hinted = hinted_ids(context.hints, catalogue)
     missing = unknown_competency(text, entities)

@@ -16,11 +16,12 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 from tqdm import tqdm
 
 from knowledge import onnx_export
@@ -54,8 +55,8 @@ class BuildResult:
     reused: int
 
 
-def _previous_vectors(index_dir: Path, model_sha256: str) -> dict[str, np.ndarray]:
-    """Map text hash to vector from the previous index made by the same model."""
+def stored_vectors(index_dir: Path, model_sha256: str) -> dict[str, np.ndarray]:
+    """Map text hash to vector from the index in ``index_dir`` if the same model made it."""
     try:
         previous = read_index(index_dir)
     except IndexMismatchError:
@@ -73,6 +74,60 @@ def _current_index(index_dir: Path, model_sha256: str, sources: str) -> VectorIn
     except IndexMismatchError:
         return None
     return index
+
+
+@dataclass(frozen=True)
+class EmbeddedDocuments:
+    """Vectors of documents in order, with the hash of each embedded text."""
+
+    vectors: Vectors
+    text_hashes: list[str]
+    embedded: int
+
+
+def embed_documents(
+    documents: Sequence[Document],
+    embedder: Embedder,
+    cache: Mapping[str, npt.NDArray[np.float32]],
+    log: Callable[[str], None] = print,
+) -> EmbeddedDocuments:
+    """Embed documents, reusing the vector of every text whose hash ``cache`` holds.
+
+    The one recipe for index vectors: ``build_index`` and catalogue releases
+    (``partners.releases``) both use it, so a text always gets the same vector.
+
+    Args:
+        documents: The documents, in index order.
+        embedder: The model that embeds them (the query path's model).
+        cache: Vector per text hash, from earlier builds by the same model.
+        log: Where the counts line goes.
+
+    Returns:
+        One vector per document, the text hashes and how many were embedded.
+
+    """
+    texts = [embedding_text(document) for document in documents]
+    hashes = [text_sha256(text) for text in texts]
+    # Longest first: batches of similar length pad little, and the ETA is honest.
+    missing = sorted(
+        (row for row, digest in enumerate(hashes) if digest not in cache),
+        key=lambda row: len(texts[row]),
+        reverse=True,
+    )
+    log(
+        f"{len(documents)} documents: {len(documents) - len(missing)} unchanged, "
+        f"{len(missing)} to embed"
+    )
+    vectors: Vectors = np.zeros((len(documents), onnx_export.DIMENSION), dtype=np.float32)
+    for row, digest in enumerate(hashes):
+        if digest in cache:
+            vectors[row] = cache[digest]
+    with tqdm(total=len(missing), desc="embedding", unit="doc", disable=not missing) as bar:
+        for start in range(0, len(missing), BATCH_SIZE):
+            rows = missing[start : start + BATCH_SIZE]
+            vectors[rows] = embedder.embed([texts[row] for row in rows])
+            bar.update(len(rows))
+    return EmbeddedDocuments(vectors, hashes, len(missing))
 
 
 def build_index(
@@ -106,29 +161,10 @@ def build_index(
         if current is not None:
             log(f"index up to date ({current.manifest.count} documents in {index_dir})")
             return BuildResult(True, current.manifest.count, 0, 0)
-    cache = {} if force else _previous_vectors(index_dir, embedder.model_sha256)
-    texts = [embedding_text(document) for document in documents]
-    hashes = [text_sha256(text) for text in texts]
-    # Longest first: batches of similar length pad little, and the ETA is honest.
-    missing = sorted(
-        (row for row, digest in enumerate(hashes) if digest not in cache),
-        key=lambda row: len(texts[row]),
-        reverse=True,
-    )
-    log(
-        f"{len(documents)} documents: {len(documents) - len(missing)} unchanged, "
-        f"{len(missing)} to embed"
-    )
-    vectors: Vectors = np.zeros((len(documents), onnx_export.DIMENSION), dtype=np.float32)
-    for row, digest in enumerate(hashes):
-        if digest in cache:
-            vectors[row] = cache[digest]
+    cache = {} if force else stored_vectors(index_dir, embedder.model_sha256)
     started = time.perf_counter()
-    with tqdm(total=len(missing), desc="embedding", unit="doc", disable=not missing) as bar:
-        for start in range(0, len(missing), BATCH_SIZE):
-            rows = missing[start : start + BATCH_SIZE]
-            vectors[rows] = embedder.embed([texts[row] for row in rows])
-            bar.update(len(rows))
+    embedded = embed_documents(documents, embedder, cache, log)
+    vectors, hashes, missing = embedded.vectors, embedded.text_hashes, embedded.embedded
     manifest = Manifest(
         model_name=onnx_export.MODEL_NAME,
         model_sha256=embedder.model_sha256,
@@ -143,9 +179,9 @@ def build_index(
     write_index(index_dir, vectors, stored, manifest)
     log(
         f"wrote {len(documents)} documents to {index_dir} "
-        f"(embedded {len(missing)} in {time.perf_counter() - started:.1f}s)"
+        f"(embedded {missing} in {time.perf_counter() - started:.1f}s)"
     )
-    return BuildResult(False, len(documents), len(missing), len(documents) - len(missing))
+    return BuildResult(False, len(documents), missing, len(documents) - missing)
 
 
 def is_up_to_date(index_dir: Path, onnx_dir: Path, data_dir: Path = DATA_DIR) -> bool:

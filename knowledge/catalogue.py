@@ -6,6 +6,10 @@ models in ``knowledge/models.py`` and then checks the references between files
 messages that name the file, the entry and the field, because the people who edit
 these files are a program office, not developers. ``documents`` turns a catalogue
 into the units the search index embeds.
+
+The same catalogue travels as JSON-able *content* (``catalogue_content``,
+``catalogue_from_content``): imports edit it and catalogue releases store it
+(``partners.releases``); it is validated exactly like the files.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ COMPETENCIES_FILE = "competencies.yaml"
 COURSES_FILE = "courses.yaml"
 TIERS_FILE = "tiers.yaml"
 FACTS_FILE = "facts.yaml"
+# The parts of catalogue content (``catalogue_content``), one per file.
+CONTENT_PARTS = ("competencies", "courses", "rules", "facts")
 
 MAX_PROBLEMS_SHOWN = 25
 
@@ -155,20 +161,27 @@ def _load(data_dir: Path) -> Catalogue:
     courses = _load_entries(data_dir / COURSES_FILE, Course, problems)
     facts = _load_entries(data_dir / FACTS_FILE, Fact, problems)
     rules = _load_rules(data_dir / TIERS_FILE, problems)
+    files = catalogue_checks.FileNames(
+        competencies=_display(data_dir / COMPETENCIES_FILE),
+        courses=_display(data_dir / COURSES_FILE),
+        tiers=_display(data_dir / TIERS_FILE),
+        facts=_display(data_dir / FACTS_FILE),
+    )
+    return _checked(competencies, courses, rules, facts, files, problems)
+
+
+def _checked(
+    competencies: list[Competency],
+    courses: list[Course],
+    rules: ProgramRules | None,
+    facts: list[Fact],
+    files: catalogue_checks.FileNames,
+    problems: list[str],
+) -> Catalogue:
+    """Cross-check validated entries and index them; raise with every problem found."""
     if problems or rules is None:
         raise CatalogueError(problems)
-    problems += catalogue_checks.check_all(
-        competencies,
-        courses,
-        rules,
-        facts,
-        files=catalogue_checks.FileNames(
-            competencies=_display(data_dir / COMPETENCIES_FILE),
-            courses=_display(data_dir / COURSES_FILE),
-            tiers=_display(data_dir / TIERS_FILE),
-            facts=_display(data_dir / FACTS_FILE),
-        ),
-    )
+    problems += catalogue_checks.check_all(competencies, courses, rules, facts, files=files)
     if problems:
         raise CatalogueError(problems)
     return _index(competencies, courses, rules, facts)
@@ -203,6 +216,47 @@ def _index(
     )
 
 
+def catalogue_content(catalogue: Catalogue) -> dict[str, Any]:
+    """Return the catalogue as JSON-able content (what a release stores, an import edits).
+
+    Keys are ``CONTENT_PARTS``; each entry is its model's JSON form with every field,
+    so ``catalogue_from_content(catalogue_content(c))`` gives back the same catalogue.
+    """
+    return {
+        "competencies": [item.model_dump(mode="json") for item in catalogue.competencies],
+        "courses": [item.model_dump(mode="json") for item in catalogue.courses],
+        "rules": catalogue.rules.model_dump(mode="json"),
+        "facts": [item.model_dump(mode="json") for item in catalogue.facts],
+    }
+
+
+def catalogue_from_content(content: Mapping[str, Any]) -> Catalogue:
+    """Validate content exactly as the files are validated and index it.
+
+    Args:
+        content: ``competencies``, ``courses`` and ``facts`` (lists of entries) and
+            ``rules`` (the tier rules), as ``catalogue_content`` returns them.
+
+    Raises:
+        CatalogueError: Messages name the part (``courses``), the entry and the field.
+
+    """
+    if not isinstance(content, Mapping):
+        raise CatalogueError([f"content: expected a mapping, found {type(content).__name__}"])
+    problems = [f"content: missing part '{part}'" for part in CONTENT_PARTS if part not in content]
+    problems += [f"content: unknown part '{part}'" for part in content if part not in CONTENT_PARTS]
+    if problems:
+        raise CatalogueError(problems)
+    competencies = _validate_entries("competencies", content["competencies"], Competency, problems)
+    courses = _validate_entries("courses", content["courses"], Course, problems)
+    facts = _validate_entries("facts", content["facts"], Fact, problems)
+    rules = _validate_rules("rules", content["rules"], problems)
+    files = catalogue_checks.FileNames(
+        competencies="competencies", courses="courses", tiers="rules", facts="facts"
+    )
+    return _checked(competencies, courses, rules, facts, files, problems)
+
+
 def documents(catalogue: Catalogue) -> list[Document]:
     """Turn the catalogue into index documents: competencies, courses, rules, facts.
 
@@ -219,7 +273,9 @@ def documents(catalogue: Catalogue) -> list[Document]:
         for c in catalogue.competencies
     ]
     docs += [
-        document_text.course_document(c, catalogue.course_by_id, catalogue.competency_by_id)
+        document_text.course_document(
+            c, catalogue.course_by_id, catalogue.competency_by_id, catalogue.rules
+        )
         for c in catalogue.courses
     ]
     docs += [document_text.tier_document(t, catalogue.rules) for t in catalogue.rules.tiers]
@@ -270,10 +326,15 @@ def _first_error(exc: ValidationError) -> tuple[tuple[int | str, ...], str]:
 def _load_entries(path: Path, model: type[ModelT], problems: list[str]) -> list[ModelT]:
     """Validate a file holding a list of entries; report one problem per bad entry."""
     raw = _read_yaml(path, problems)
-    if raw is None:
-        return []
+    return [] if raw is None else _validate_entries(_display(path), raw, model, problems)
+
+
+def _validate_entries(
+    part: str, raw: Any, model: type[ModelT], problems: list[str]
+) -> list[ModelT]:
+    """Validate a list of entries named ``part`` (a file, or a content key)."""
     if not isinstance(raw, list):
-        problems.append(f"{_display(path)}: expected a list of entries, found {type(raw).__name__}")
+        problems.append(f"{part}: expected a list of entries, found {type(raw).__name__}")
         return []
     entries: list[ModelT] = []
     for index, item in enumerate(raw):
@@ -285,28 +346,27 @@ def _load_entries(path: Path, model: type[ModelT], problems: list[str]) -> list[
             loc, msg = _first_error(exc)
             more = len(exc.errors()) - 1
             suffix = f" (and {more} more in this entry)" if more else ""
-            problems.append(
-                f"{_display(path)}: entry {entry}: field '{_field_name(loc)}': {msg}{suffix}"
-            )
+            problems.append(f"{part}: entry {entry}: field '{_field_name(loc)}': {msg}{suffix}")
     return entries
 
 
 def _load_rules(path: Path, problems: list[str]) -> ProgramRules | None:
     """Validate ``tiers.yaml``; entries are named by tier name or country code."""
     raw = _read_yaml(path, problems)
-    if raw is None:
-        return None
+    return None if raw is None else _validate_rules(_display(path), raw, problems)
+
+
+def _validate_rules(part: str, raw: Any, problems: list[str]) -> ProgramRules | None:
+    """Validate the tier rules named ``part`` (a file, or a content key)."""
     if not isinstance(raw, dict):
-        problems.append(f"{_display(path)}: expected a mapping, found {type(raw).__name__}")
+        problems.append(f"{part}: expected a mapping, found {type(raw).__name__}")
         return None
     try:
         return ProgramRules.model_validate(raw)
     except ValidationError as exc:
         for error in exc.errors():
             entry, loc = _rules_entry(raw, tuple(error["loc"]))
-            problems.append(
-                f"{_display(path)}: entry {entry}: field '{_field_name(loc)}': {error['msg']}"
-            )
+            problems.append(f"{part}: entry {entry}: field '{_field_name(loc)}': {error['msg']}")
         return None
 
 

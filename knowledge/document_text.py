@@ -2,13 +2,16 @@
 
 Each function turns one catalogue entry into a ``Document`` whose text holds what
 a partner would want to know about it in plain sentences (course titles rather
-than bare ids), so that both the search and a grounded answer can use it directly.
+than bare ids), so that both the search and a grounded answer can use it directly. Each document
+also lists the sample figures its text states (``knowledge.provenance``), so that an
+answer built from it says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from knowledge import provenance
 from knowledge.models import Competency, Country, Course, Document, Fact, ProgramRules, Tier
 
 TRANSITION_DOC_ID = "R-TRANSITION"
@@ -100,17 +103,23 @@ def competency_document(
             f"{len(counting)} University courses count toward it ({_hours(hours)} in all), "
             f"for example {_join([c.title for c in counting[:4]])}."
         )
+    figures = ["competencies", "courses"]
     if competency.id == rules.client_satisfaction_competency:
         needed = [t.name for t in rules.tiers if t.requirements.client_satisfaction_competency]
         parts.append(
             f"It is the first competency every partner needs: {_join(needed)} all require it."
         )
+        figures.append("client_satisfaction_competency")
+        figures += [
+            f"tiers.{t.name}.requirements.client_satisfaction_competency" for t in rules.tiers
+        ]
     return Document(
         id=competency.id,
         kind="competency",
         title=competency.name,
         text=" ".join(parts),
         area=competency.area,
+        sample_figures=provenance.sample_figures(rules, figures),
     )
 
 
@@ -118,8 +127,13 @@ def course_document(
     course: Course,
     course_by_id: Mapping[str, Course],
     competency_by_id: Mapping[str, Competency],
+    rules: ProgramRules | None = None,
 ) -> Document:
-    """Describe a course: level, length, delivery, prerequisites, credits, vouchers."""
+    """Describe a course: level, length, delivery, prerequisites, credits, vouchers.
+
+    ``rules`` says whether the course and competency files are sample; without
+    them the course is taken as sample (a label too many beats a false fact).
+    """
     names = [competency_by_id[c].name if c in competency_by_id else c for c in course.competencies]
     prerequisites = [_course_ref(p, course_by_id) for p in course.prerequisites]
     parts = [
@@ -138,6 +152,7 @@ def course_document(
         else "Voucher eligible: no, vouchers cannot be used for this course.",
     ]
     first_area = competency_by_id.get(course.competencies[0])
+    parts_stated = ("competencies", "courses")
     return Document(
         id=course.id,
         kind="course",
@@ -145,6 +160,7 @@ def course_document(
         text=" ".join(parts),
         area=first_area.area if first_area else None,
         level=course.level,
+        sample_figures=(provenance.sample_figures(rules, parts_stated) if rules else parts_stated),
     )
 
 
@@ -176,6 +192,10 @@ def tier_document(tier: Tier, rules: ProgramRules) -> Document:
         "Benefits vary somewhat by country and are not tied to earnings: "
         "no tier pays a higher margin.",
     ]
+    figures = [f"tiers.{tier.name}.{name}" for name in ("rank", "summary", "benefits")]
+    figures += [f"tiers.{tier.name}.requirements"]
+    if tier.requirements.client_satisfaction_competency:
+        figures.append("client_satisfaction_competency")
     if tier.requirements.revenue:
         thresholds = [
             f"{c.name} {_money(c.revenue_thresholds[tier.name], c.currency)}"
@@ -183,8 +203,13 @@ def tier_document(tier: Tier, rules: ProgramRules) -> Document:
             if tier.name in c.revenue_thresholds
         ]
         parts.append(f"{tier.name} revenue threshold by country: {'; '.join(thresholds)}.")
+        figures += [f"countries.{c.code}.revenue_thresholds.{tier.name}" for c in rules.countries]
     return Document(
-        id=tier_doc_id(tier.name), kind="rule", title=f"{tier.name} tier", text=" ".join(parts)
+        id=tier_doc_id(tier.name),
+        kind="rule",
+        title=f"{tier.name} tier",
+        text=" ".join(parts),
+        sample_figures=provenance.sample_figures(rules, figures),
     )
 
 
@@ -222,11 +247,15 @@ def country_document(country: Country, rules: ProgramRules) -> Document:
         added = country.extra_benefits.get(tier.name, [])
         benefits = [b for b in tier.benefits if b not in left_out] + list(added)
         parts.append(f"{tier.name} benefits in {place}: {'; '.join(benefits)}.")
+    figures = [f"countries.{country.code}"]
+    figures += [f"tiers.{t.name}.{name}" for t in rules.tiers for name in ("benefits", "rank")]
+    figures += [f"tiers.{t.name}.requirements.revenue" for t in rules.tiers]
     return Document(
         id=country_doc_id(country.code),
         kind="rule",
         title=f"Tier rules and benefits in {place}",
         text=" ".join(parts),
+        sample_figures=provenance.sample_figures(rules, figures),
     )
 
 
@@ -249,14 +278,24 @@ def transition_document(rules: ProgramRules, competencies: Sequence[Competency])
         + ("" if rules.voucher_per_certification == 1 else "s")
         + " for further University classes.",
     ]
+    figures = ["transition", "voucher_per_certification"]
+    if transfers:
+        figures.append("competencies")
     return Document(
         id=TRANSITION_DOC_ID,
         kind="rule",
         title="Transition to the competency program",
         text=" ".join(parts),
+        sample_figures=provenance.sample_figures(rules, figures),
     )
 
 
 def fact_document(fact: Fact) -> Document:
-    """Wrap a fact, already answerable text, keeping its kind (rule or fact)."""
-    return Document(id=fact.id, kind=fact.kind, title=fact.title, text=f"{fact.title}. {fact.text}")
+    """Wrap a fact, already answerable text, keeping its kind (rule or fact) and source."""
+    return Document(
+        id=fact.id,
+        kind=fact.kind,
+        title=fact.title,
+        text=f"{fact.title}. {fact.text}",
+        sample_figures=provenance.fact_sample_figures(fact),
+    )

@@ -17,10 +17,11 @@ import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from knowledge.catalogue import Catalogue, documents, load_catalogue
+from knowledge import live
+from knowledge.catalogue import Catalogue, documents
+from knowledge.models import Document
 
 EntityLabel = str  # "competency" | "course" | "tier" | "country"
 
@@ -205,19 +206,30 @@ def catalogue_terms(catalogue: Catalogue) -> list[Term]:
     return terms
 
 
-def catalogue_words(catalogue: Catalogue) -> set[str]:
-    """Return every word of the catalogue's texts (words that are not typos)."""
+def catalogue_words(catalogue: Catalogue, docs: Sequence[Document] | None = None) -> set[str]:
+    """Return every word of the catalogue's texts (words that are not typos).
+
+    Args:
+        catalogue: The catalogue.
+        docs: Its documents, when the caller has them already.
+
+    """
     words: set[str] = set()
-    for document in documents(catalogue):
+    for document in documents(catalogue) if docs is None else docs:
         words.update(WORD.findall(f"{document.title} {document.text}".casefold()))
     return words
 
 
-@cache
+def catalogue_recognizer(
+    catalogue: Catalogue, docs: Sequence[Document] | None = None
+) -> EntityRecognizer:
+    """Build a recognizer of a catalogue's names (``docs``: its documents, if at hand)."""
+    return EntityRecognizer(catalogue_terms(catalogue), catalogue_words(catalogue, docs))
+
+
 def recognizer() -> EntityRecognizer:
-    """Return the process-wide recognizer, built from the catalogue on first use."""
-    catalogue = load_catalogue()
-    return EntityRecognizer(catalogue_terms(catalogue), catalogue_words(catalogue))
+    """Return the recognizer of the live release (``knowledge.live``), built on first use."""
+    return live.current().recognizer
 
 
 def extract_entities(text: str) -> list[EntityMatch]:

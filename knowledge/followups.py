@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from knowledge import live
 from knowledge.answers import (
     Answer,
     AnswerContext,
@@ -18,7 +19,7 @@ from knowledge.answers import (
     grounded,
     unknown_competency_answer,
 )
-from knowledge.catalogue import Catalogue, load_catalogue
+from knowledge.catalogue import Catalogue
 from knowledge.entities import EntityMatch, extract_entities
 from knowledge.models import Competency, Course, Document
 from knowledge.names import resolve_competency, resolve_course, unknown_competency
@@ -170,6 +171,7 @@ def _named(entities: Sequence[EntityMatch], label: str) -> str | None:
     return next((match.id for match in entities if match.label == label), None)
 
 
+@live.pinned()  # one release for the whole turn, whatever is installed meanwhile
 def answer_followup(text: str, context: AnswerContext | None = None) -> Answer:
     """Answer a follow-up about the competency or course discussed last.
 
@@ -179,7 +181,7 @@ def answer_followup(text: str, context: AnswerContext | None = None) -> Answer:
     question.
     """
     context = context or AnswerContext()
-    catalogue = load_catalogue()
+    catalogue = live.current().catalogue
     entities = extract_entities(text)
     missing = unknown_competency(text, entities)
     if missing:
@@ -202,10 +204,11 @@ def answer_followup(text: str, context: AnswerContext | None = None) -> Answer:
     return Answer(text=ASK_WHICH)
 
 
+@live.pinned()  # one release for the whole turn, whatever is installed meanwhile
 def list_courses(text: str, context: AnswerContext | None = None) -> Answer:
     """List the courses that count toward the competency named or discussed last."""
     context = context or AnswerContext()
-    catalogue = load_catalogue()
+    catalogue = live.current().catalogue
     entities = extract_entities(text)
     missing = unknown_competency(text, entities)
     if missing:

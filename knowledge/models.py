@@ -10,12 +10,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from knowledge import figure_paths
 
 Level = Literal["beginner", "intermediate", "advanced"]
 Delivery = Literal["self-paced", "virtual classroom", "classroom", "lab"]
 TierName = Literal["Registered", "Silver", "Gold", "Platinum"]
 DocKind = Literal["competency", "course", "rule", "fact"]
+# Where a figure comes from: the program's published facts (../shared/program-brief.md,
+# or a plain description of what this assistant does), the sample data the project
+# ships, or the program office's own files or imports. Only "sample" is labelled.
+FigureSource = Literal["published", "sample", "office"]
 
 
 class _Strict(BaseModel):
@@ -121,6 +127,44 @@ class ProgramRules(_Strict):
     )
     tiers: list[Tier] = Field(min_length=4, max_length=4)
     countries: list[Country] = Field(min_length=10)
+    default_source: FigureSource = Field(
+        default="sample", description="Source of every figure figure_sources does not name."
+    )
+    figure_sources: dict[str, FigureSource] = Field(
+        default_factory=dict,
+        description=(
+            "Source per figure path (docs/data.md, 'Where figures come from'); a path "
+            "may name a group (transition, countries.DE) or a catalogue part "
+            "(competencies, courses)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _known_figure_paths(self) -> ProgramRules:
+        """Refuse a source for a figure these rules do not have (a typo would hide a label)."""
+        unknown = [p for p in self.figure_sources if not figure_paths.is_known(self, p)]
+        if unknown:
+            raise ValueError(
+                f"figure_sources names no figure of these rules: {', '.join(sorted(unknown))}"
+            )
+        return self
+
+    def figure_paths(self) -> list[str]:
+        """Every figure path of these rules, in file order (docs/data.md has the grammar)."""
+        return figure_paths.leaves(self)
+
+    def source_of(self, path: str) -> FigureSource:
+        """Where a figure (or group of figures, or catalogue part) comes from.
+
+        The most specific entry of ``figure_sources`` that names the path or a group
+        holding it wins; without one, ``default_source``. A group's source is the
+        least certain of its figures' (sample before office before published).
+
+        Raises:
+            KeyError: The path names no figure, group or part of these rules.
+
+        """
+        return figure_paths.source_of(self, path)
 
 
 class Fact(_Strict):
@@ -131,6 +175,9 @@ class Fact(_Strict):
     text: str
     kind: Literal["rule", "fact"] = "fact"
     topic: str
+    source: FigureSource = Field(
+        default="sample", description="published, sample or office; sample is labelled."
+    )
 
 
 class Document(_Strict):
@@ -142,3 +189,6 @@ class Document(_Strict):
     text: str
     area: str | None = None
     level: Level | None = None
+    sample_figures: tuple[str, ...] = Field(
+        default=(), description="Figure paths the text states that are sample values."
+    )

@@ -3,8 +3,10 @@
 Relevance is semantic (MiniLM cosine over the faiss index) plus a lexical bonus
 for the query's rare words (``knowledge.lexical``), which embeddings miss.
 
-The index and the int8 model load once per process, on first use (or in the app's
-lifespan through ``warm_up()``), and refuse to load when the index is stale.
+The engine belongs to the live release (``knowledge.live``): the shipped index and
+the int8 model load once per process, on first use (or in the app's lifespan through
+``warm_up()``), and refuse to load when the index is stale; a newer catalogue
+release brings its own index, built from stored vectors, with the same model.
 Everything runs on one thread: a query costs a few milliseconds on one core and
 the app serves many requests side by side.
 """
@@ -13,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import numpy.typing as npt
 
+from knowledge import live
 from knowledge.embedder import OnnxEmbedder, query_embedder
 from knowledge.index import (
     VectorIndex,
@@ -88,9 +90,9 @@ class SearchEngine:
     ) -> list[Hit]:
         """Return up to ``k`` documents most relevant to ``query``, best first.
 
-        Every document is scored (exact: the index holds hundreds of documents,
-        which costs well under a millisecond), then filters apply, so a filter
-        never loses a match to the cut. Filters compare case-insensitively.
+        Every document is scored (exact: a few thousand documents cost a few
+        milliseconds), then filters apply, so a filter never loses a match to the
+        cut. Filters compare case-insensitively.
 
         Args:
             query: The text to match.
@@ -142,9 +144,21 @@ class SearchEngine:
         return cosine + LEXICAL_WEIGHT * self._lexical.scores(query)
 
 
-@cache
 def engine() -> SearchEngine:
-    """Return the process-wide engine, loading model and index on first call.
+    """Return the search engine of the live release (``knowledge.live``).
+
+    The first call loads the model and the shipped index.
+
+    Raises:
+        IndexMismatchError: when the index is missing or stale.
+        ModelMissingError: when the ONNX export is missing.
+
+    """
+    return live.current().engine
+
+
+def load_shipped_engine() -> SearchEngine:
+    """Load the model and the shipped index (``var/index``, or ``PA_INDEX_DIR``).
 
     Raises:
         IndexMismatchError: when the index is missing or stale.

@@ -2,8 +2,9 @@
 
 Passcodes are stored as scrypt hashes (``scrypt$n$r$p$salt$hash``). Access tokens
 are JWTs signed with HS256 and ``PA_JWT_SECRET``; claims ``sub`` (partner id or
-operator name), ``role`` (``partner`` or ``operator``), ``iat``, ``exp`` and ``jti``
-(a unique id that signing out revokes, see ``partners.sessions``).
+operator e-mail), ``role`` (``partner``, ``operator`` or ``program_manager``), ``iat``,
+``exp`` and ``jti`` (a unique id that signing out revokes, see ``partners.sessions``).
+An operator's role is checked against the account on every use (``partners.identity``).
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ import jwt
 
 from bot.settings import Settings
 
-Role = Literal["partner", "operator"]
-ROLES: tuple[Role, ...] = ("partner", "operator")
+Role = Literal["partner", "operator", "program_manager"]
+ROLES: tuple[Role, ...] = ("partner", "operator", "program_manager")
+# The roles of the program office's accounts (partners.operators); never a partner's.
+OPERATOR_ROLES: tuple[Role, ...] = ("operator", "program_manager")
 JWT_ALGORITHM = "HS256"
 
 # scrypt cost: ~16 MiB and a few tens of milliseconds per check on one core.
@@ -55,6 +58,8 @@ class TokenClaims:
     role: Role
     expires_at: dt.datetime
     token_id: str | None = None
+    # A partner token's record source at sign-in ("sample" or "office"); see issue_token.
+    record_source: str | None = None
 
 
 def _b64(data: bytes) -> str:
@@ -191,9 +196,23 @@ def jwt_secret(settings: Settings) -> str:
 
 
 def issue_token(
-    subject: str, role: Role, settings: Settings, *, now: dt.datetime | None = None
+    subject: str,
+    role: Role,
+    settings: Settings,
+    *,
+    now: dt.datetime | None = None,
+    record_source: str | None = None,
 ) -> tuple[str, int]:
     """Sign an access token for ``subject``.
+
+    Args:
+        subject: Partner id or operator e-mail.
+        role: The role the token grants.
+        settings: Where the signing key and lifetime come from.
+        now: Issue time; the clock when None.
+        record_source: For a partner, the source of its record at sign-in (``sample``
+            or ``office``). When the office's import takes over a sample partner's id,
+            tokens signed for the sample record stop naming it (``partners.identity``).
 
     Returns:
         The token and its lifetime in seconds.
@@ -209,6 +228,8 @@ def issue_token(
         # A unique id, so that signing out can revoke this one token (partners.sessions).
         "jti": secrets.token_urlsafe(16),
     }
+    if record_source is not None:
+        claims["src"] = record_source
     return jwt.encode(claims, jwt_secret(settings), algorithm=JWT_ALGORITHM), lifetime
 
 
@@ -247,12 +268,5 @@ def verify_token(token: str, settings: Settings) -> TokenClaims:
         role=role,
         expires_at=dt.datetime.fromtimestamp(int(claims["exp"]), dt.timezone.utc),
         token_id=claims["jti"] if isinstance(claims.get("jti"), str) else None,
+        record_source=claims["src"] if isinstance(claims.get("src"), str) else None,
     )
-
-
-def is_operator_token(token: str, settings: Settings) -> bool:
-    """Whether ``token`` is the configured operator bearer token (constant-time compare)."""
-    expected = settings.operator_token
-    if not expected or not token:
-        return False
-    return hmac.compare_digest(token.encode("utf-8"), expected.encode("utf-8"))

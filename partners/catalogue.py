@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 
+from knowledge import live
 from knowledge.models import Competency, Country, Course, ProgramRules, Tier
 
 
@@ -69,10 +69,21 @@ def _normalise(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-@cache
-def program_catalogue() -> ProgramCatalogue:
-    """Load the real catalogue once per process (``knowledge/data``)."""
-    from knowledge.catalogue import load_catalogue
+# The last release adapted, with its adaptation: one entry, so at most one release
+# that is no longer installed stays referenced here, until the next call.
+_adapted: tuple[live.Release, ProgramCatalogue] | None = None
 
-    loaded = load_catalogue()
-    return ProgramCatalogue.build(loaded.rules, loaded.competencies, loaded.courses)
+
+def program_catalogue() -> ProgramCatalogue:
+    """Return the live catalogue (``knowledge.live``) adapted for the partner domain.
+
+    Adapted once per release: a newly installed release is adapted on first use.
+    """
+    global _adapted
+    release = live.current()
+    adapted = _adapted
+    if adapted is None or adapted[0] is not release:
+        loaded = release.catalogue
+        catalogue = ProgramCatalogue.build(loaded.rules, loaded.competencies, loaded.courses)
+        adapted = _adapted = (release, catalogue)
+    return adapted[1]

@@ -92,7 +92,8 @@ def init_db(settings: Settings | None = None, *, engine: Engine | None = None) -
 
     Idempotent: a second call finds the schema current and the partners present.
     Sample partners are seeded only when ``seed_sample_data`` is true and the store
-    has no partner yet.
+    has no partner yet; the sample operator (``ops@example.com``) when it has no
+    operator account yet.
 
     Args:
         settings: Where the store is and whether to seed; the process settings if None.
@@ -119,5 +120,9 @@ def init_db(settings: Settings | None = None, *, engine: Engine | None = None) -
             except (IntegrityError, RuntimeError) as exc:
                 # Another app process seeded the same store at the same moment.
                 logger.info("sample partners already seeded by another process (%s)", exc)
+        from partners.operators import seed_sample_operator
+
+        # Its own check: a store seeded before operator accounts existed gets one too.
+        seed_sample_operator(engine)
     logger.info("partner store ready at %s", engine.url.render_as_string(hide_password=True))
     return engine

@@ -28,10 +28,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.settings import Settings, get_settings
-from partners.auth import InvalidTokenError, Role, verify_token
+from partners.auth import OPERATOR_ROLES, InvalidTokenError, Role, verify_token
 from partners.conversations import binding_of, is_current
 from partners.db import engine_for
 from partners.models import ChatLink, Partner
+from partners.operators import active_role
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,16 @@ class Identity:
         """The partner whose data this caller may see; None for operators."""
         return self.subject if self.role == "partner" else None
 
+    @property
+    def is_operator(self) -> bool:
+        """Whether this is an account of the program office (any operator role)."""
+        return self.role in OPERATOR_ROLES
+
+    @property
+    def is_program_manager(self) -> bool:
+        """Whether this account may also import data and run the sync."""
+        return self.role == "program_manager"
+
 
 def identity_from_token(
     token: str, settings: Settings, session: Session, channel: str = "api"
@@ -76,9 +87,23 @@ def identity_from_token(
     claims = verify_token(token, settings)
     if claims.token_id and _revoked(session, claims.token_id):
         raise InvalidTokenError("this session was signed out; sign in again")
-    if claims.role == "partner" and session.get(Partner, claims.subject) is None:
-        raise InvalidTokenError("the access token names no known partner")
-    return Identity(subject=claims.subject, role=claims.role, channel=channel)
+    if claims.role == "partner":
+        partner = session.get(Partner, claims.subject)
+        if partner is None:
+            raise InvalidTokenError("the access token names no known partner")
+        if claims.record_source is not None and claims.record_source != partner.source:
+            # The office's records took this id over from a sample partner: a sign-in
+            # made for the sample record must not read the real company's data.
+            raise InvalidTokenError("this partner's records were replaced; sign in again")
+    role = claims.role
+    if role in OPERATOR_ROLES:
+        # The account as it is now: a disabled account or a lowered role takes effect
+        # at once, not when the token expires (one indexed read).
+        current = active_role(session, claims.subject)
+        if current is None:
+            raise InvalidTokenError("the access token names no active operator account")
+        role = current
+    return Identity(subject=claims.subject, role=role, channel=channel)
 
 
 def _revoked(session: Session, token_id: str) -> bool:

@@ -1,14 +1,18 @@
 """Chat replies about a partner's standing: plain text plus the tier-progress card.
 
 Every reply names numbers and dates: the tier, the next tier, each requirement
-(have vs. need), the days left in the transition window and its end date.
+(have vs. need), the days left in the transition window and its end date. A reply
+that states a sample figure (``PartnerStatus.sample_figures``) ends with the sample
+label of ``knowledge.provenance``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
+from knowledge.provenance import with_sample_note
 from partners.recommender import Recommendations
 from partners.status import PartnerStatus
 from partners.tiers import Requirement
@@ -73,13 +77,14 @@ def status_text(status: PartnerStatus) -> str:
     lines.append(deadline(status))
     if status.vouchers_available:
         lines.append(f"You have {status.vouchers_available} unused course voucher(s).")
-    return "\n".join(lines)
+    return with_sample_note("\n".join(lines), status.sample_figures)
 
 
 def gap_text(status: PartnerStatus, target: str, current: str) -> str:
     """Answer "what do we miss for Gold?" with every requirement, met or not."""
     if not status.items:
-        return f"{status.name} is {current}, the highest tier. " + deadline(status)
+        text = f"{status.name} is {current}, the highest tier. " + deadline(status)
+        return with_sample_note(text, status.sample_figures)
     missing = [item for item in status.items if not item.met]
     head = f"{status.name} is {current}. For {target} you need:"
     if not missing:
@@ -88,23 +93,7 @@ def gap_text(status: PartnerStatus, target: str, current: str) -> str:
     if missing:
         lines.append(f"Missing: {len(missing)} of {len(status.items)} requirements.")
     lines.append(deadline(status))
-    return "\n".join(lines)
-
-
-def what_if_text(before: PartnerStatus, after: PartnerStatus, competency: str) -> str:
-    """Answer "what if we earned X?" from the status before and after."""
-    lines = [f"With {competency} you would have {len(after.competencies)} competencies."]
-    if after.tier != before.tier:
-        lines.append(f"That would take you from {before.tier} to **{after.tier}**.")
-    else:
-        lines.append(f"You would still be {after.tier}.")
-    if after.next_tier and after.missing:
-        lines.append(f"For {after.next_tier} you would still miss:")
-        lines += requirement_lines(after.items, show_met=False)
-    elif after.next_tier is None:
-        lines.append("That is the highest tier.")
-    lines.append(deadline(after))
-    return "\n".join(lines)
+    return with_sample_note("\n".join(lines), status.sample_figures)
 
 
 def progress_card(status: PartnerStatus) -> dict[str, Any]:
@@ -129,8 +118,14 @@ def progress_card(status: PartnerStatus) -> dict[str, Any]:
     }
 
 
-def recommendations_text(result: Recommendations, next_tier: str | None) -> str:
-    """Answer "which courses close my gap fastest?"."""
+def recommendations_text(
+    result: Recommendations, next_tier: str | None, sample_figures: Iterable[str] = ()
+) -> str:
+    """Answer "which courses close my gap fastest?".
+
+    ``sample_figures``: what the recommendation rests on that is sample (the course
+    catalogue, the partner's gap; ``recommendation_sample_figures``).
+    """
     if not result.items:
         return (
             "\n".join(result.notes) or "I found no course that counts toward what you still need."
@@ -145,4 +140,4 @@ def recommendations_text(result: Recommendations, next_tier: str | None) -> str:
     if targets:
         lines.append(f"Working toward: {targets}.")
     lines += result.notes
-    return "\n".join(lines)
+    return with_sample_note("\n".join(lines), sample_figures)

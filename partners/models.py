@@ -13,16 +13,20 @@ import datetime as dt
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -49,6 +53,7 @@ class Partner(Base):
     """A member company of the program."""
 
     __tablename__ = "partners"
+    __table_args__ = (CheckConstraint("source IN ('sample', 'office')", name="source_values"),)
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -57,6 +62,9 @@ class Partner(Base):
     passcode_hash: Mapped[str | None] = mapped_column(String(300), nullable=True)
     # The tier as last recorded by the program office; the tier engine recomputes it.
     tier: Mapped[str] = mapped_column(String(16))
+    # "office" once the program office's import wrote it; anything else (the sample
+    # seed, hand-made rows) is "sample", so nothing unproven passes for real data.
+    source: Mapped[str] = mapped_column(String(16), server_default="sample")
 
     people: Mapped[list[Person]] = relationship(
         back_populates="partner", cascade="all, delete-orphan"
@@ -75,6 +83,10 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(50))
+    # The office's own id for the person (its CRM contact id); None for sample people.
+    external_id: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, unique=True, index=True
+    )
 
     partner: Mapped[Partner] = relationship(back_populates="people")
 
@@ -197,3 +209,82 @@ class HandoffTicket(Base):
     transcript: Mapped[str] = mapped_column(Text, doc="The conversation as JSON text.")
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CatalogueRelease(Base):
+    """One published version of the program catalogue (``partners.releases``).
+
+    Every app process serves the newest row; older rows stay as history. The
+    vectors are the search index's embeddings, so no process embeds again.
+    """
+
+    __tablename__ = "catalogue_releases"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(Text, doc="Who or what published it.")
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text, doc="Competencies, courses, rules, facts as JSON.")
+    vectors: Mapped[bytes] = mapped_column(LargeBinary, doc="float32 rows, one per text hash.")
+    text_hashes: Mapped[str] = mapped_column(Text, doc="JSON list: the text hash of each row.")
+    summary: Mapped[str] = mapped_column(Text, doc="JSON counts of what the release holds.")
+
+
+OPERATOR_ROLES = ("operator", "program_manager")
+SYNC_STATUSES = ("running", "ok", "failed", "no_change")
+SYNC_TRIGGERS = ("scheduled", "manual", "upload")
+
+
+class Operator(Base):
+    """A named account of the program office (``partners.operators``).
+
+    ``operator`` reads any partner and the handoff queue; ``program_manager`` may
+    also import data and run the sync. Disabled accounts cannot sign in, and their
+    tokens stop working at once.
+    """
+
+    __tablename__ = "operators"
+    __table_args__ = (
+        CheckConstraint("role IN ('operator', 'program_manager')", name="role_values"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, doc="Lower case.")
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    passcode_hash: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SyncRun(Base):
+    """One run of the sync of the office's export (``partners.sync``).
+
+    At most one row is ``running`` at a time (a partial unique index: the
+    database-level guard that several processes race on), and a scheduled run's
+    ``slot`` (the schedule's fire time) is unique, so a slot runs once however many
+    processes fire it.
+    """
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'ok', 'failed', 'no_change')", name="status_values"),
+        CheckConstraint("trigger IN ('scheduled', 'manual', 'upload')", name="trigger_values"),
+        Index(
+            "uq_sync_runs_one_running",
+            "status",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    trigger: Mapped[str] = mapped_column(String(16))
+    slot: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
+    source: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(254), doc="'scheduler' or the operator's email.")
+    report: Mapped[str] = mapped_column(Text, default="{}", doc="The run's report as JSON.")

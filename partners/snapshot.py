@@ -29,7 +29,7 @@ from partners.models import (
     SatisfactionScore,
     Voucher,
 )
-from partners.tiers import PartnerSnapshot
+from partners.tiers import HeldCertification, PartnerSnapshot
 
 SCORE_QUARTERS = 4
 
@@ -48,6 +48,11 @@ def load_snapshot(session: Session, partner_id: str, today: dt.date) -> PartnerS
     )
     courses = session.scalars(
         select(CourseCompletion.course_id).where(CourseCompletion.person_id.in_(people)).distinct()
+    )
+    held = session.execute(
+        select(Certification.person_id, Certification.name, Certification.course_id).where(
+            Certification.person_id.in_(people)
+        )
     )
     vouchers = session.scalar(
         select(func.count())
@@ -68,6 +73,7 @@ def load_snapshot(session: Session, partner_id: str, today: dt.date) -> PartnerS
         certifications=frozenset(certifications),
         completed_courses=frozenset(courses),
         available_vouchers=vouchers or 0,
+        held_certifications=frozenset(HeldCertification(*row) for row in held),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from knowledge.provenance import merge, sample_figures, tier_figures
 from partners.catalogue import ProgramCatalogue
 from partners.snapshot import load_snapshot
 from partners.tiers import (
@@ -25,7 +26,11 @@ from partners.tiers import (
 
 @dataclass(frozen=True)
 class PartnerStatus:
-    """Tier, the next tier's requirements, the transition deadline and resources."""
+    """Tier, the next tier's requirements, the transition deadline and resources.
+
+    ``basis_sample_figures`` are the sample figures the tier itself and the deadline
+    rest on; with those behind each requirement shown they make ``sample_figures``.
+    """
 
     partner_id: str
     name: str
@@ -39,11 +44,17 @@ class PartnerStatus:
     transition_end: dt.date
     vouchers_available: int
     transferable_credits: dict[str, int]
+    basis_sample_figures: tuple[str, ...] = ()
 
     @property
     def missing(self) -> tuple[Requirement, ...]:
         """The next tier's requirements still unmet."""
         return tuple(item for item in self.items if not item.met)
+
+    @property
+    def sample_figures(self) -> tuple[str, ...]:
+        """Figure paths this status states that are sample values (labelled in replies)."""
+        return merge(self.basis_sample_figures, *(item.sample_figures for item in self.items))
 
     def as_dict(self, catalogue: ProgramCatalogue) -> dict[str, Any]:
         """JSON-ready form for the API."""
@@ -63,6 +74,7 @@ class PartnerStatus:
                     "unit": item.unit,
                     "met": item.met,
                     "text": item.describe(),
+                    "sample_figures": list(item.sample_figures),
                 }
                 for item in self.items
             ],
@@ -76,6 +88,7 @@ class PartnerStatus:
                 {"competency_id": c, "name": catalogue.competency_name(c), "credits": n}
                 for c, n in self.transferable_credits.items()
             ],
+            "sample_figures": list(self.sample_figures),
         }
 
 
@@ -85,11 +98,13 @@ def status_from_snapshot(
     """Evaluate a snapshot against the rules (also used for "what if" questions)."""
     rules = catalogue.rules
     gap = next_tier_gap(rules, snapshot)
+    tier = current_tier(rules, snapshot).name
+    basis = [*tier_figures(rules, tier, snapshot.country), "transition.end"]
     return PartnerStatus(
         partner_id=snapshot.partner_id,
         name=snapshot.name,
         country=snapshot.country,
-        tier=current_tier(rules, snapshot).name,
+        tier=tier,
         recorded_tier=recorded_tier,
         next_tier=gap.target if gap else None,
         items=gap.items if gap else (),
@@ -100,7 +115,16 @@ def status_from_snapshot(
         transferable_credits=transferable_credits(
             catalogue.competencies.values(), snapshot.certifications
         ),
+        basis_sample_figures=sample_figures(rules, basis),
     )
+
+
+def recommendation_sample_figures(
+    catalogue: ProgramCatalogue, status: PartnerStatus
+) -> tuple[str, ...]:
+    """Return what course recommendations rest on that is sample (catalogue files, gap)."""
+    parts = sample_figures(catalogue.rules, ("competencies", "courses"))
+    return merge(status.sample_figures, parts)
 
 
 def partner_status(

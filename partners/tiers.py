@@ -8,14 +8,32 @@ exactly that tier's unmet requirements.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from knowledge.models import Competency, ProgramRules, Tier, TransitionWindow
+from knowledge.models import Competency, Course, ProgramRules, Tier, TransitionWindow
+from knowledge.provenance import requirement_sample_figures
 
 RequirementKey = Literal["competencies", "client_satisfaction", "satisfaction_score", "revenue"]
+
+
+@dataclass(frozen=True)
+class HeldCertification:
+    """One certification one of the partner's people holds.
+
+    Attributes:
+        person_id: Who holds it (people are counted once per competency).
+        name: The certification's name (a legacy one transfers credits by name).
+        course_id: The course whose exam it is, None for a legacy certification.
+
+    """
+
+    person_id: int
+    name: str
+    course_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -32,6 +50,7 @@ class PartnerSnapshot:
         completed_courses: Ids of the courses any of the partner's people completed.
         available_vouchers: Unused, unexpired vouchers.
         name: The company name.
+        held_certifications: Every certification each person holds (certified people).
 
     """
 
@@ -44,6 +63,7 @@ class PartnerSnapshot:
     completed_courses: frozenset[str] = frozenset()
     available_vouchers: int = 0
     name: str = ""
+    held_certifications: frozenset[HeldCertification] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -59,7 +79,11 @@ class EffectiveRequirements:
 
 @dataclass(frozen=True)
 class Requirement:
-    """One requirement of a tier, evaluated for one partner."""
+    """One requirement of a tier, evaluated for one partner.
+
+    ``sample_figures`` are the figure paths behind ``need`` that are sample values
+    (``knowledge.provenance``): a reply that shows the requirement says so.
+    """
 
     key: RequirementKey
     label: str
@@ -67,6 +91,7 @@ class Requirement:
     need: float
     unit: str
     met: bool
+    sample_figures: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """Say how the partner stands, e.g. "Client satisfaction score: 7.6 of 8.0 needed"."""
@@ -202,7 +227,13 @@ def evaluate(
                 met=snapshot.revenue_last_year >= threshold,
             )
         )
-    return tuple(items)
+    return tuple(
+        dataclasses.replace(
+            item,
+            sample_figures=requirement_sample_figures(rules, tier_name, item.key, snapshot.country),
+        )
+        for item in items
+    )
 
 
 def meets(rules: ProgramRules, snapshot: PartnerSnapshot, tier_name: str) -> bool:
@@ -281,3 +312,31 @@ def transferable_credits(
         if total > 0:
             credits[competency.id] = total
     return credits
+
+
+def certified_people(
+    competencies: Iterable[Competency],
+    courses: Mapping[str, Course],
+    held: Iterable[HeldCertification],
+) -> dict[str, int]:
+    """People certified in each competency: a person counts once per competency.
+
+    A course certification counts toward every competency its course lists; a legacy
+    certification toward every competency it transfers credits into.
+
+    Returns:
+        Competency id to the number of distinct people, only for competencies with any.
+
+    """
+    by_name: dict[str, set[str]] = {}
+    for competency in competencies:
+        for transfer in competency.credit_transfer:
+            by_name.setdefault(transfer.certification.casefold(), set()).add(competency.id)
+    people: dict[str, set[int]] = {}
+    for certification in held:
+        course = courses.get(certification.course_id) if certification.course_id else None
+        counted = set(course.competencies) if course else set()
+        counted |= by_name.get(certification.name.casefold(), set())
+        for competency_id in counted:
+            people.setdefault(competency_id, set()).add(certification.person_id)
+    return {competency_id: len(ids) for competency_id, ids in people.items()}

@@ -144,7 +144,9 @@ def _number(value: Any) -> str:
 def tier_progress_blocks(card: dict[str, Any]) -> list[dict[str, Any]]:
     """Render the ``tier_progress`` card as Slack blocks, with text progress bars."""
     next_tier = card.get("next_tier")
-    heading = f"*Your tier: {_slack_escape(str(card.get('tier', 'unknown')))}*"
+    # A what-if card shows the tier the partner would hold, never as its real tier.
+    title = "With this what-if" if card.get("what_if") else "Your tier"
+    heading = f"*{title}: {_slack_escape(str(card.get('tier', 'unknown')))}*"
     heading += f" · progress toward {_slack_escape(str(next_tier))}" if next_tier else ""
     lines = []
     for item in card.get("items") or []:

@@ -39,6 +39,16 @@ echo "==> installing $lock into $venv (pip shows progress; a no-op when up to da
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --progress-bar on -r "$lock" 2>&1 \
   | grep -v -e "^Requirement already satisfied" -e "is ignored: it is neither a file nor a directory" || true
+if [ "$which_env" = app ]; then
+  # The project itself, editable, for the `partner-assistant` console script (pyproject.toml).
+  # Without build isolation (no download per install) this needs setuptools >= 70.1 (editable
+  # wheels without the `wheel` package) in the environment: Python 3.12+ venvs have none,
+  # 3.11's has 65.
+  if ! "$venv/bin/python" -c "import setuptools as s, sys; sys.exit(tuple(map(int, s.__version__.split('.')[:2])) < (70, 1))" 2>/dev/null; then
+    "$venv/bin/python" -m pip install --quiet "setuptools>=70.1"
+  fi
+  "$venv/bin/python" -m pip install --quiet --no-deps --no-build-isolation -e .
+fi
 "$venv/bin/python" -m pip check >/dev/null || { "$venv/bin/python" -m pip check; exit 1; }
 touch "$venv/.installed"
 echo "==> $venv ready"

@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +62,11 @@ class Stack:
     app_url: str
     rasa_url: str
     log: Path
-    operator_token: str
+
+    @property
+    def operator_token(self) -> str:
+        """A fresh token of the sample operator (``ops@example.com``, a program manager)."""
+        return self.sign_in("ops@example.com", "demo")
 
     def say(self, sender: str, text: str, **extra: object) -> list[dict]:
         """Send one message through Rasa's internal REST channel; return the bot's replies.
@@ -78,7 +81,7 @@ class Stack:
         return replies
 
     def sign_in(self, partner: str = "P-0001", passcode: str = "demo") -> str:
-        """Sign in through the app's API as a sample partner; return the access token."""
+        """Sign in through the app's API (a sample partner, or an operator's e-mail)."""
         response = httpx.post(
             f"{self.app_url}/v1/auth/token", data={"username": partner, "password": passcode}
         )
@@ -148,7 +151,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlack) -> It
     env["PA_VAR_DIR"] = str(log.parent)
     # The Slack channel is enabled, with test credentials, and talks to the fake Slack.
     env.update(fake_slack.stack_env)
-    env["PA_OPERATOR_TOKEN"] = operator_token = f"operator-{uuid.uuid4().hex}"
     with log.open("wb") as out:
         launcher = subprocess.Popen(
             [
@@ -172,8 +174,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlack) -> It
                 if launcher.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"the stack did not start:\n{log.read_text()[-4000:]}")
                 time.sleep(1)
-            yield Stack(
-                f"http://127.0.0.1:{APP_PORT}", f"http://127.0.0.1:{RASA_PORT}", log, operator_token
-            )
+            yield Stack(f"http://127.0.0.1:{APP_PORT}", f"http://127.0.0.1:{RASA_PORT}", log)
         finally:
             stop(launcher)

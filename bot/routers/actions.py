@@ -27,6 +27,7 @@ from rasa_sdk.interfaces import (
 )
 
 from bot.settings import Settings
+from knowledge import live
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ ACTIONS_PACKAGE = "actions"
 SECRET_HEADER = "X-Action-Secret"
 ACTION_FAILED_MESSAGE = (
     "Sorry, something went wrong on our side while answering that. "
-    "Please try again in a moment; the team has been notified."
+    "Please try again in a moment; the error is logged for the team."
 )
 
 
@@ -105,7 +106,10 @@ async def webhook(request: Request) -> JSONResponse:
     if not isinstance(action_call, dict):
         return JSONResponse({"error": "Invalid body request"}, status_code=400)
     try:
-        result = await _executor(request).run(action_call)
+        # One catalogue release for the whole action, even if a newer one is installed
+        # meanwhile (knowledge.live); its worker threads inherit the pin.
+        with live.pinned():
+            result = await _executor(request).run(action_call)
     except ActionExecutionRejection as exc:
         return JSONResponse({"error": exc.message, "action_name": exc.action_name}, 400)
     except ActionNotFoundException as exc:

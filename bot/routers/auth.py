@@ -1,19 +1,21 @@
-"""Sign-in: ``POST /v1/auth/token`` exchanges a partner id and passcode for a JWT.
+"""Sign-in: ``POST /v1/auth/token`` exchanges a partner id or operator e-mail for a JWT.
 
 The form is OAuth2's password form (``username``, ``password``), so the API docs'
-"Authorize" button works. Operators sign in with the username ``operator`` and the
-operator token as password, and get a token with the ``operator`` role.
+"Authorize" button works. A username with an ``@`` is an operator account's e-mail
+(``partners.operators``): its token carries the account's role, ``operator`` or
+``program_manager``. Anything else is a partner id, and its token the ``partner`` role.
 
 A flood of bad sign-ins must not cost more than it is allowed to: attempts are counted
-per client address and failures per partner id (``bot.rate_limits``), and passcodes are
+per client address and failures per account (``bot.rate_limits``), and passcodes are
 checked on a few threads of their own with a bounded queue (``PasscodeChecker``), never
 on the event loop or the thread pool that every other route shares.
 """
 
 from __future__ import annotations
 
-import hmac
+import asyncio
 import logging
+from collections.abc import Callable
 from functools import partial
 from typing import Annotated
 
@@ -29,18 +31,18 @@ from partners.auth import (
     PasscodeChecker,
     PasscodeCheckerBusyError,
     Role,
-    is_operator_token,
     issue_token,
 )
 from partners.db import engine_for
 from partners.models import Partner
+from partners.operators import active_role, find_operator, looks_like_email, normalise_email
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
-OPERATOR_USERNAME = "operator"
 _WRONG = "unknown partner id or wrong passcode"
+_WRONG_OPERATOR = "unknown operator account or wrong passcode"
 BUSY = "too many sign-ins at once; try again in a second"
 BUSY_RETRY_AFTER_SECONDS = 1
 
@@ -71,40 +73,58 @@ def _stored_hash(settings: Settings, subject: str) -> str | None:
         return partner.passcode_hash if partner else None
 
 
+def _record_source(settings: Settings, partner_id: str) -> str | None:
+    with Session(engine_for(settings.effective_database_url)) as session:
+        partner = session.get(Partner, partner_id)
+        return partner.source if partner else None
+
+
+def _stored_operator_hash(settings: Settings, email: str) -> str | None:
+    # A disabled account has no usable hash: it fails like a wrong passcode, same cost.
+    with Session(engine_for(settings.effective_database_url)) as session:
+        operator = find_operator(session, email)
+        return operator.passcode_hash if operator and not operator.disabled else None
+
+
+def _operator_role(settings: Settings, email: str) -> Role | None:
+    with Session(engine_for(settings.effective_database_url)) as session:
+        return active_role(session, email)
+
+
 @router.post("/token")
 async def token(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     settings: Annotated[Settings, Depends(get_settings)],
 ) -> TokenOut:
-    """Sign in with a partner id (e.g. ``P-0001``) and passcode; get a bearer token.
+    """Sign in and get a bearer token: a partner id (e.g. ``P-0001``) or an operator's e-mail.
 
     Raises:
-        HTTPException: 401 for an unknown id or a wrong passcode; 429 when the client
-            address or the partner id has tried too often; 503 when too many sign-ins
-            wait for a passcode check, the partner store is down, or the server has no
-            token signing key.
+        HTTPException: 401 for an unknown account or a wrong passcode; 429 when the
+            client address or the account has tried too often; 503 when too many
+            sign-ins wait for a passcode check, the partner store is down, or the
+            server has no token signing key.
 
     """
     username = form.username.strip()
-    is_operator = hmac.compare_digest(username.lower().encode(), OPERATOR_USERNAME.encode())
-    subject = OPERATOR_USERNAME if is_operator else username.upper()
+    is_operator = looks_like_email(username)
+    subject = normalise_email(username) if is_operator else username.upper()
     limiter = rate_limits(request)
     await limiter.hit(limiter.rules.sign_in_address, client_address(request))
     await limiter.check(limiter.rules.sign_in_failures_account, subject)
-    role: Role
-    if is_operator:
-        signed_in = is_operator_token(form.password, settings)
-        role = "operator"
-    else:
-        signed_in = await _check_partner_passcode(request, settings, subject, form.password)
-        role = "partner"
-    if not signed_in:
-        logger.info("failed sign-in for %r", subject[:20])
+    role: Role | None = "partner"
+    load = partial(_stored_operator_hash if is_operator else _stored_hash, settings, subject)
+    signed_in = await _check_passcode(request, form.password, load)
+    if signed_in and is_operator:
+        # Read after the check, so an account disabled meanwhile gets no token.
+        role = await asyncio.to_thread(_operator_role, settings, subject)
+    if not signed_in or role is None:
+        logger.info("failed sign-in for %r", subject[:40])
         await limiter.hit(limiter.rules.sign_in_failures_account, subject)
-        raise _unauthorised()
+        raise _unauthorised(_WRONG_OPERATOR if is_operator else _WRONG)
+    source = None if is_operator else await asyncio.to_thread(_record_source, settings, subject)
     try:
-        access_token, lifetime = issue_token(subject, role, settings)
+        access_token, lifetime = issue_token(subject, role, settings, record_source=source)
     except MissingSecretError as exc:
         logger.error("cannot sign access tokens: %s", exc)
         raise HTTPException(
@@ -113,17 +133,15 @@ async def token(
     return TokenOut(access_token=access_token, expires_in=lifetime, role=role, subject=subject)
 
 
-async def _check_partner_passcode(
-    request: Request, settings: Settings, subject: str, passcode: str
+async def _check_passcode(
+    request: Request, passcode: str, load_stored: Callable[[], str | None]
 ) -> bool:
-    """Whether ``passcode`` is ``subject``'s; an unknown partner costs the same hash.
+    """Whether ``passcode`` matches what ``load_stored`` reads; an unknown account costs the same.
 
     A partner-store failure is left to the app's handler (``bot.api_errors``): 503.
     """
     try:
-        return await passcode_checker(request).verify(
-            passcode, partial(_stored_hash, settings, subject)
-        )
+        return await passcode_checker(request).verify(passcode, load_stored)
     except PasscodeCheckerBusyError as exc:
         logger.warning("sign-in refused: %s", exc)
         raise HTTPException(
@@ -133,7 +151,7 @@ async def _check_partner_passcode(
         ) from exc
 
 
-def _unauthorised() -> HTTPException:
+def _unauthorised(reason: str) -> HTTPException:
     return HTTPException(
-        status.HTTP_401_UNAUTHORIZED, _WRONG, headers={"WWW-Authenticate": "Bearer"}
+        status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"}
     )

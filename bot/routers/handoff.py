@@ -4,7 +4,7 @@ Tickets hold transcripts, so every call needs a verified identity:
 
 - a partner's signed-in user opens tickets for its own partner (the bearer token binds
   the ticket, nothing in the body can) and reads only its own partner's tickets;
-- an operator (``PA_OPERATOR_TOKEN`` as bearer, or a JWT with the operator role) reads
+- an operator account (a JWT with the ``operator`` or ``program_manager`` role) reads
   and changes every ticket.
 
 An anonymous chat user asks for a person in the chat (``action_human_handoff``), not
@@ -97,13 +97,13 @@ class TicketPageOut(BaseModel):
 
 
 def operator(identity: Caller) -> Identity:
-    """FastAPI dependency: only operators pass.
+    """FastAPI dependency: only operator accounts (any role) pass.
 
     Raises:
         HTTPException: 403 with the reason for a partner's token.
 
     """
-    if identity.role != "operator":
+    if not identity.is_operator:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             "only operators of the program office may read or change handoff tickets",
@@ -116,7 +116,7 @@ Operator = Annotated[Identity, Depends(operator)]
 
 def _visible_partner(identity: Identity) -> str | None:
     """Return the partner whose tickets ``identity`` may read; None means every ticket."""
-    if identity.role == "operator":
+    if identity.is_operator:
         return None
     if identity.partner_id is None:  # no such identity today; refuse rather than show all
         raise HTTPException(status.HTTP_403_FORBIDDEN, "these tickets are not yours to read")

@@ -1,4 +1,9 @@
-"""Program knowledge API: semantic search, competencies and courses (``/v1``)."""
+"""Program knowledge API: semantic search, competencies and courses (``/v1``).
+
+Every response says which of the figures it states are sample values, in
+``sample_figures`` (figure paths, docs/data.md "Where figures come from"; empty when
+nothing is sample).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,12 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from knowledge import entities, search
-from knowledge.catalogue import Catalogue, CatalogueError, load_catalogue
+from knowledge import entities, live, search
+from knowledge.catalogue import Catalogue, CatalogueError
 from knowledge.embedder import ModelMissingError
 from knowledge.index import IndexMismatchError
 from knowledge.models import Competency, Course, Delivery, DocKind, Level
+from knowledge.provenance import sample_figures
 
 logger = logging.getLogger(__name__)
 
@@ -23,11 +29,27 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Items per page (1-100)."
 Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
 
 
+SAMPLE_FIGURES = "Figure paths stated here that are sample values; empty when none."
+
+
 class Page(BaseModel, Generic[ItemT]):
     """One page of a list: the items and how many match in all."""
 
     items: list[ItemT]
     total: int = Field(description="Items matching the filters, over all pages.")
+    sample_figures: list[str] = Field(default_factory=list, description=SAMPLE_FIGURES)
+
+
+class CompetencyOut(Competency):
+    """A competency, with whether its catalogue is sample data."""
+
+    sample_figures: list[str] = Field(default_factory=list, description=SAMPLE_FIGURES)
+
+
+class CourseOut(Course):
+    """A University course, with whether its catalogue is sample data."""
+
+    sample_figures: list[str] = Field(default_factory=list, description=SAMPLE_FIGURES)
 
 
 class SearchHit(BaseModel):
@@ -40,6 +62,7 @@ class SearchHit(BaseModel):
     score: float
     area: str | None = None
     level: Level | None = None
+    sample_figures: list[str] = Field(default_factory=list, description=SAMPLE_FIGURES)
 
 
 class SearchResults(BaseModel):
@@ -60,11 +83,22 @@ def warm_up() -> None:
 
 
 def _catalogue() -> Catalogue:
+    """Return the live release's catalogue (``knowledge.live``): new courses without a restart."""
     try:
-        return load_catalogue()
+        return live.current().catalogue
     except CatalogueError as exc:
         logger.exception("catalogue failed to load")
         raise HTTPException(503, f"program catalogue unavailable: {exc}") from exc
+
+
+def _document_sample(doc_id: str) -> list[str]:
+    document = search.get_document(doc_id)
+    return list(document.sample_figures) if document else []
+
+
+def _part_sample(catalogue: Catalogue, part: str) -> list[str]:
+    """``[part]`` while that catalogue file (competencies, courses) is sample data."""
+    return list(sample_figures(catalogue.rules, (part,)))
 
 
 def _window(items: list[ItemT], limit: int, offset: int) -> list[ItemT]:
@@ -85,7 +119,10 @@ def search_documents(
     except (IndexMismatchError, ModelMissingError) as exc:
         logger.exception("search unavailable")
         raise HTTPException(503, f"search unavailable: {exc}") from exc
-    items = [SearchHit.model_validate(hit.__dict__) for hit in hits]
+    items = [
+        SearchHit.model_validate({**hit.__dict__, "sample_figures": _document_sample(hit.doc_id)})
+        for hit in hits
+    ]
     return SearchResults(query=q, items=items, total=len(items))
 
 
@@ -96,25 +133,33 @@ def list_competencies(
     offset: Offset = 0,
 ) -> Page[Competency]:
     """List the competencies of the catalogue, optionally of one area."""
+    catalogue = _catalogue()
     items = [
         competency
-        for competency in _catalogue().competencies
+        for competency in catalogue.competencies
         if area is None or competency.area.casefold() == area.casefold()
     ]
-    return Page[Competency](items=_window(items, limit, offset), total=len(items))
+    return Page[Competency](
+        items=_window(items, limit, offset),
+        total=len(items),
+        sample_figures=_part_sample(catalogue, "competencies"),
+    )
 
 
 @router.get(
     "/competencies/{competency_id}",
-    response_model=Competency,
+    response_model=CompetencyOut,
     responses={404: {"description": "No competency with this id."}},
 )
-def get_competency(competency_id: str) -> Competency:
+def get_competency(competency_id: str) -> CompetencyOut:
     """Return one competency by id (e.g. ``C-SECURITY``)."""
-    competency = _catalogue().competency_by_id.get(competency_id.upper())
+    catalogue = _catalogue()
+    competency = catalogue.competency_by_id.get(competency_id.upper())
     if competency is None:
         raise HTTPException(404, f"no competency {competency_id}; see /v1/competencies")
-    return competency
+    return CompetencyOut(
+        **competency.model_dump(), sample_figures=_part_sample(catalogue, "competencies")
+    )
 
 
 @router.get("/courses", response_model=Page[Course])
@@ -153,17 +198,22 @@ def list_courses(
         and (voucher_eligible is None or course.voucher_eligible == voucher_eligible)
         and all(word in f"{course.id} {course.title} {course.summary}".casefold() for word in words)
     ]
-    return Page[Course](items=_window(items, limit, offset), total=len(items))
+    return Page[Course](
+        items=_window(items, limit, offset),
+        total=len(items),
+        sample_figures=_part_sample(catalogue, "courses"),
+    )
 
 
 @router.get(
     "/courses/{course_id}",
-    response_model=Course,
+    response_model=CourseOut,
     responses={404: {"description": "No course with this id."}},
 )
-def get_course(course_id: str) -> Course:
+def get_course(course_id: str) -> CourseOut:
     """Return one University course by id (e.g. ``U-SEC-101``)."""
-    course = _catalogue().course_by_id.get(course_id.upper())
+    catalogue = _catalogue()
+    course = catalogue.course_by_id.get(course_id.upper())
     if course is None:
         raise HTTPException(404, f"no course {course_id}; see /v1/courses")
-    return course
+    return CourseOut(**course.model_dump(), sample_figures=_part_sample(catalogue, "courses"))

@@ -1,7 +1,7 @@
 """Partner API: a partner's status and course recommendations.
 
 ``/v1/partners/me/...`` answers for the signed-in partner. ``/v1/partners/{id}/...``
-answers for operators (``PA_OPERATOR_TOKEN`` as bearer, or a JWT with the operator
+answers for operator accounts (a JWT with the ``operator`` or ``program_manager``
 role) and for a partner asking about itself; any other partner gets 403.
 """
 
@@ -11,7 +11,8 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
 
 from bot.deps import Caller, Context
 from bot.settings import Settings
@@ -19,9 +20,10 @@ from partners.auth import jwt_secret
 from partners.context import PartnerContext
 from partners.db import init_db
 from partners.identity import Identity
+from partners.models import Partner
 from partners.recommender import MAX_LIMIT, recommend
 from partners.snapshot import load_snapshot
-from partners.status import partner_status
+from partners.status import partner_status, recommendation_sample_figures
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,11 @@ class RecommendationsOut(BaseModel):
     targets: list[dict[str, Any]]
     vouchers_available: int
     notes: list[str]
+    sample_figures: list[str] = Field(
+        default_factory=list,
+        description="Figure paths the recommendation rests on that are sample values "
+        "(docs/data.md, 'Where figures come from'); empty when none.",
+    )
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many courses to pick.")]
@@ -80,7 +87,7 @@ def _own_id(identity: Identity) -> str:
 
 def _allowed_id(identity: Identity, partner_id: str) -> str:
     partner_id = partner_id.upper()
-    if identity.role != "operator" and identity.partner_id != partner_id:
+    if not identity.is_operator and identity.partner_id != partner_id:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "a partner may only read its own status and recommendations"
         )
@@ -123,7 +130,27 @@ def _recommendations(
         ],
         vouchers_available=result.vouchers_available,
         notes=result.notes,
+        sample_figures=list(recommendation_sample_figures(context.catalogue, found)),
     )
+
+
+class SampleDataOut(BaseModel):
+    """Whether this installation still holds the fictitious sample partners."""
+
+    sample_partners: int = Field(
+        description="How many sample partners the store holds; 0 once the office's "
+        "records replaced them (the sign-in page shows its sample note only above 0)."
+    )
+
+
+@router.get("/sample-data")
+def sample_data(context: Context) -> SampleDataOut:
+    """Say whether sample partners exist (no sign-in needed; no partner data in it)."""
+    with context.session() as session:
+        count = session.scalar(
+            select(func.count()).select_from(Partner).where(Partner.source == "sample")
+        )
+    return SampleDataOut(sample_partners=count or 0)
 
 
 @router.get("/me/status")

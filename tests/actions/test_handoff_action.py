@@ -73,7 +73,7 @@ def test_a_signed_in_partner_gets_a_ticket_with_the_conversation(
     conversation = f"web:P-0001:handoff-{uuid.uuid4().hex}"
     reply = run(executor, action_call("handoff_signed_in", sender_id=conversation))
     assert reply.startswith("I've opened ticket #")
-    assert "someone from the program office will get back to you" in reply
+    assert "The office reviews its tickets; nobody is alerted right away" in reply
     assert "sign in" not in reply
     ticket = ticket_of(store, reply)
     assert (ticket.partner_id, ticket.sender_id, ticket.channel) == (

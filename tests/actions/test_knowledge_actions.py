@@ -18,7 +18,7 @@ from actions.knowledge import (
     ActionAnswerQuestion,
     ActionListCourses,
 )
-from knowledge import search
+from knowledge import live
 from knowledge.catalogue import load_catalogue
 from tests.knowledge.building import ensure_index
 
@@ -127,13 +127,13 @@ def test_a_broken_index_gets_a_polite_message_and_a_log_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("PA_INDEX_DIR", str(tmp_path))  # an empty directory: no index there
-    search.engine.cache_clear()
+    live.reset()
     try:
         with caplog.at_level(logging.ERROR, logger="actions.knowledge"):
             messages, events = run(ActionAnswerQuestion(), "ask_competency")
     finally:
         monkeypatch.undo()
-        search.engine.cache_clear()
+        live.reset()
     assert messages == [{**messages[0], "text": UNAVAILABLE}]
     assert events == []
     # The details go to the log, with the traceback, for whoever runs the service.

@@ -113,31 +113,6 @@ def test_recommendations_for_a_goal(executor: ActionExecutor) -> None:
     assert "matches your goal" in texts[0]
 
 
-def test_what_if_another_competency_takes_the_partner_further(executor: ActionExecutor) -> None:
-    texts, cards, _ = run(executor, action_call("partner_what_if"))
-    (text,) = texts
-    assert text.startswith("With Mainframe Modernization you would have 4 competencies.")
-    assert "You would still be Silver." in text  # score and revenue are still short of Gold
-    assert "Client satisfaction score: 7.6 of 8.0 needed" in text
-    assert "Competencies earned" not in text  # that requirement would be met
-    assert cards[0]["tier"] == "Silver"
-
-
-def test_what_if_finds_the_competency_in_the_text(executor: ActionExecutor) -> None:
-    call = action_call(
-        "partner_what_if", entities=[], text="what if we earned the Security competency?"
-    )
-    texts, _, _ = run(executor, call)
-    assert texts[0].startswith("With Security Operations")
-
-
-def test_what_if_without_a_competency_asks_which(executor: ActionExecutor) -> None:
-    call = action_call("partner_what_if", entities=[], text="what if we did better?")
-    texts, cards, _ = run(executor, call)
-    assert texts[0].startswith("Which competency do you mean?")
-    assert cards == []
-
-
 @pytest.mark.parametrize(
     "action",
     ["action_tier_status", "action_tier_gap", "action_recommend_courses", "action_what_if"],

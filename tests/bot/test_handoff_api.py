@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from partners import handoff
 from tests.bot.web_fixtures import WebApp, web_app  # noqa: F401 - the `web` fixture
-from tests.partners.fixtures import OPERATOR_TOKEN, token_for
+from tests.partners.fixtures import SAMPLE_OPERATOR, operator_token, token_for
 
 TICKETS = "/v1/handoff/tickets"
 TRANSCRIPT: list[dict[str, Any]] = [
@@ -53,8 +53,8 @@ def test_a_partner_ticket_is_bound_to_the_token_not_the_body(web: WebApp) -> Non
 
 @pytest.mark.parametrize(
     "headers",
-    [bearer(OPERATOR_TOKEN), bearer(token_for("operator", role="operator"))],
-    ids=["operator token", "operator JWT"],
+    [bearer(operator_token()), bearer(token_for(SAMPLE_OPERATOR, role="operator"))],
+    ids=["program manager JWT", "operator JWT"],
 )
 def test_an_operators_ticket_has_no_partner(web: WebApp, headers: dict[str, str]) -> None:
     sender = f"portal-ops-{len(headers['Authorization'])}"
@@ -99,7 +99,7 @@ def test_an_anonymous_conversations_transcript_cannot_be_read_through_a_ticket(
     read = web.client.get(f"{TICKETS}/{victims.id}", headers=bearer(token))
     assert read.status_code == 404 and "31%" not in read.text
     # The program office still sees the victim's ticket with its transcript.
-    office = web.client.get(f"{TICKETS}/{victims.id}", headers=bearer(OPERATOR_TOKEN))
+    office = web.client.get(f"{TICKETS}/{victims.id}", headers=bearer(operator_token()))
     assert office.status_code == 200 and "31%" in office.text
 
 
@@ -125,14 +125,14 @@ def test_bad_bodies_get_422_naming_the_field(
     web: WebApp, changes: dict[str, Any], field: str
 ) -> None:
     response = web.client.post(
-        TICKETS, json=body("portal-3") | changes, headers=bearer(OPERATOR_TOKEN)
+        TICKETS, json=body("portal-3") | changes, headers=bearer(operator_token())
     )
     assert response.status_code == 422
     assert field in {str(part) for error in response.json()["detail"] for part in error["loc"]}
 
 
 def test_a_blank_sender_gets_422_with_a_reason(web: WebApp) -> None:
-    response = web.client.post(TICKETS, json=body("   "), headers=bearer(OPERATOR_TOKEN))
+    response = web.client.post(TICKETS, json=body("   "), headers=bearer(operator_token()))
     assert response.status_code == 422
     assert response.json()["detail"] == "sender_id must be 1 to 200 characters"
 
@@ -166,7 +166,7 @@ def test_partners_read_only_their_own_tickets_and_change_none(web: WebApp) -> No
 
 
 def test_operators_list_read_and_close_tickets(web: WebApp) -> None:
-    operator = bearer(OPERATOR_TOKEN)
+    operator = bearer(web.sign_in(SAMPLE_OPERATOR, "demo"))
     ids = [
         web.client.post(TICKETS, json=body(f"portal-ops-{n}"), headers=operator).json()["id"]
         for n in range(3)
@@ -180,7 +180,7 @@ def test_operators_list_read_and_close_tickets(web: WebApp) -> None:
     rest = web.client.get(TICKETS, params={"limit": 2, "offset": 2}, headers=operator).json()
     assert rest["total"] == page["total"] and rest["items"][0]["id"] == ids[0]
 
-    jwt = bearer(token_for("operator", role="operator"))
+    jwt = bearer(token_for(SAMPLE_OPERATOR, role="operator"))
     full = web.client.get(f"{TICKETS}/{ids[1]}", headers=jwt).json()
     assert full["sender_id"] == "portal-ops-1" and len(full["transcript"]) == 3
 
@@ -194,7 +194,7 @@ def test_operators_list_read_and_close_tickets(web: WebApp) -> None:
 
 
 def test_unknown_tickets_and_bad_values_get_a_reason(web: WebApp) -> None:
-    operator = bearer(OPERATOR_TOKEN)
+    operator = bearer(operator_token())
     missing = web.client.get(f"{TICKETS}/99999", headers=operator)
     assert missing.status_code == 404
     assert missing.json()["detail"] == "there is no handoff ticket 99999"

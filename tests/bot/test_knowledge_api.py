@@ -27,7 +27,16 @@ def test_search_returns_ranked_hits(client: TestClient) -> None:
     assert body["query"] == "what does the security competency require"
     assert body["total"] == len(body["items"]) == 5
     assert body["items"][0]["doc_id"] == "C-SECURITY"
-    assert set(body["items"][0]) == {"doc_id", "kind", "title", "text", "score", "area", "level"}
+    assert set(body["items"][0]) == {
+        "doc_id",
+        "kind",
+        "title",
+        "text",
+        "score",
+        "area",
+        "level",
+        "sample_figures",
+    }
     scores = [item["score"] for item in body["items"]]
     assert scores == sorted(scores, reverse=True)
 
@@ -76,7 +85,7 @@ def test_competency_list_pages_and_filters(client: TestClient) -> None:
 def test_competency_by_id(client: TestClient) -> None:
     body = client.get("/v1/competencies/C-SECURITY").json()
     competency = load_catalogue().competency_by_id["C-SECURITY"]
-    assert body == competency.model_dump(mode="json")
+    assert body == {**competency.model_dump(mode="json"), "sample_figures": ["competencies"]}
     assert client.get("/v1/competencies/c-security").status_code == 200
 
 
@@ -132,7 +141,8 @@ def test_course_list_rejects_bad_filters(client: TestClient, params, status, rea
 
 def test_course_by_id_and_404(client: TestClient) -> None:
     body = client.get("/v1/courses/U-SEC-101").json()
-    assert body == load_catalogue().course_by_id["U-SEC-101"].model_dump(mode="json")
+    course = load_catalogue().course_by_id["U-SEC-101"]
+    assert body == {**course.model_dump(mode="json"), "sample_figures": ["courses"]}
     missing = client.get("/v1/courses/U-NOPE-1")
     assert missing.status_code == 404
     assert missing.json() == {"detail": "no course U-NOPE-1; see /v1/courses"}
@@ -150,15 +160,15 @@ def test_openapi_documents_the_knowledge_routes(client: TestClient) -> None:
 def test_search_without_an_index_is_a_503_with_a_reason(
     client: TestClient, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from knowledge import search
+    from knowledge import live
 
     monkeypatch.setenv("PA_INDEX_DIR", str(tmp_path))  # an empty directory: no index there
-    search.engine.cache_clear()
+    live.reset()
     try:
         response = client.get("/v1/search", params={"q": "security"})
     finally:
         monkeypatch.undo()
-        search.engine.cache_clear()
+        live.reset()
     assert response.status_code == 503
     assert response.json()["detail"].startswith("search unavailable: no index at")
     assert "run python -m knowledge.build" in response.json()["detail"]

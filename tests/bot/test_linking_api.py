@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from partners import linking
 from tests.bot.web_fixtures import WebApp, web_app  # noqa: F401 - the `web` fixture
-from tests.partners.fixtures import OPERATOR_TOKEN
+from tests.partners.fixtures import SAMPLE_OPERATOR
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -77,7 +77,7 @@ def test_linking_needs_a_partners_own_sign_in(web: WebApp) -> None:
     code = _code_for(web, "UWEBLINK3")
     assert web.client.post("/v1/links", json={"code": code}).status_code == 401
     operator = web.client.post(
-        "/v1/auth/token", data={"username": "operator", "password": OPERATOR_TOKEN}
+        "/v1/auth/token", data={"username": SAMPLE_OPERATOR, "password": "demo"}
     ).json()["access_token"]
     response = web.client.post("/v1/links", json={"code": code}, headers=_bearer(operator))
     assert response.status_code == 403

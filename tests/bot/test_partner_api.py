@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.main import create_app
+from bot.settings import get_settings
+from partners.db import create_db_engine, init_db
+from partners.models import Partner
 from tests.knowledge.building import ensure_index
-from tests.partners.fixtures import OPERATOR_TOKEN, Store, process_settings, seeded_store, token_for
+from tests.partners.fixtures import (
+    SAMPLE_OPERATOR,
+    TEST_SECRET,
+    Store,
+    operator_token,
+    process_settings,
+    seeded_store,
+    store_settings,
+    token_for,
+)
 
 
 @pytest.fixture(scope="module")
@@ -104,24 +119,28 @@ def test_bad_limits_get_422(client: TestClient, limit: str) -> None:
 
 
 def test_operator_reads_any_partner(client: TestClient) -> None:
-    for token in (OPERATOR_TOKEN, token_for("operator", role="operator")):
+    for token in (operator_token(), token_for(SAMPLE_OPERATOR, role="operator")):
         status = client.get("/v1/partners/P-0002/status", headers=bearer(token))
         assert status.status_code == 200 and status.json()["partner_id"] == "P-0002"
         recs = client.get("/v1/partners/P-0002/recommendations", headers=bearer(token))
         assert recs.status_code == 200 and recs.json()["partner_id"] == "P-0002"
-    missing = client.get("/v1/partners/P-9999/status", headers=bearer(OPERATOR_TOKEN))
+    missing = client.get("/v1/partners/P-9999/status", headers=bearer(operator_token()))
     assert missing.status_code == 404 and missing.json()["detail"] == "there is no partner P-9999"
-    me = client.get("/v1/partners/me/status", headers=bearer(OPERATOR_TOKEN))
+    me = client.get("/v1/partners/me/status", headers=bearer(operator_token()))
     assert me.status_code == 403 and "operators have no partner record" in me.json()["detail"]
 
 
-def test_operator_signs_in_with_the_operator_token(client: TestClient) -> None:
-    token = sign_in(client, "operator", OPERATOR_TOKEN)
+def test_the_sample_operator_signs_in_with_email_and_passcode(client: TestClient) -> None:
+    token = sign_in(client, SAMPLE_OPERATOR, "demo")
     status = client.get("/v1/partners/P-0003/status", headers=bearer(token))
     assert status.status_code == 200 and status.json()["partner_id"] == "P-0003"
+    # The shared operator name of old signs nobody in.
     wrong = client.post("/v1/auth/token", data={"username": "operator", "password": "demo"})
     assert wrong.status_code == 401
     assert wrong.json() == {"detail": "unknown partner id or wrong passcode"}
+    wrong = client.post("/v1/auth/token", data={"username": SAMPLE_OPERATOR, "password": "P-0001"})
+    assert wrong.status_code == 401
+    assert wrong.json() == {"detail": "unknown operator account or wrong passcode"}
 
 
 def test_a_partner_may_read_its_own_id_but_no_other(client: TestClient) -> None:
@@ -175,3 +194,32 @@ def test_the_app_refuses_to_start_without_a_signing_key(store: Store) -> None:
             TestClient(create_app()),
         ):
             pass
+
+
+def test_the_sign_in_page_is_told_whether_sample_partners_exist(
+    client: TestClient, store: Store
+) -> None:
+    with Session(store.engine) as session:
+        sample = session.scalar(
+            select(func.count()).select_from(Partner).where(Partner.source == "sample")
+        )
+    assert sample and sample > 0
+    assert client.get("/v1/partners/sample-data").json() == {"sample_partners": sample}
+
+
+def test_a_store_of_office_records_only_has_no_sample_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = store_settings(f"sqlite:///{tmp_path / 'partners.db'}", tmp_path)
+    settings.seed_sample_data = False
+    init_db(settings, engine=create_db_engine(settings.effective_database_url)).dispose()
+    monkeypatch.setenv("PA_DATABASE_URL", settings.effective_database_url)
+    monkeypatch.setenv("PA_JWT_SECRET", TEST_SECRET)
+    monkeypatch.setenv("PA_SEED_SAMPLE_DATA", "false")
+    monkeypatch.setenv("PA_VAR_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        with TestClient(create_app()) as office:
+            assert office.get("/v1/partners/sample-data").json() == {"sample_partners": 0}
+    finally:
+        get_settings.cache_clear()

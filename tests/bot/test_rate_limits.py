@@ -26,7 +26,7 @@ from bot.settings import get_settings
 from partners import auth as partners_auth
 from partners.db import create_db_engine, init_db
 from tests.bot.web_fixtures import ACTION_SECRET, PASSCODE, closed_port
-from tests.partners.fixtures import OPERATOR_TOKEN, TEST_SECRET, Store, store_settings
+from tests.partners.fixtures import TEST_SECRET, Store, store_settings
 
 REDIS_URL = "redis://127.0.0.1:6379/2"  # DB 2 is the rate-limit tests' own
 
@@ -47,7 +47,6 @@ def app_with(store: Store, **settings: str) -> Iterator[FastAPI]:
     values = {
         "DATABASE_URL": store.settings.effective_database_url,
         "JWT_SECRET": TEST_SECRET,
-        "OPERATOR_TOKEN": OPERATOR_TOKEN,
         "VAR_DIR": str(store.path.parent),
         "ACTION_SECRET": ACTION_SECRET,
         "RASA_URL": f"http://127.0.0.1:{closed_port()}",

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from bot.main import create_app
 from bot.settings import get_settings
 from partners.db import create_db_engine, init_db
-from tests.partners.fixtures import OPERATOR_TOKEN, TEST_SECRET, Store, store_settings
+from tests.partners.fixtures import TEST_SECRET, Store, store_settings
 
 PASSCODE = "demo"
 ACTION_SECRET = "action-webhook-test-secret"
@@ -54,7 +54,6 @@ def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PA_DATABASE_URL", settings.effective_database_url)
         patch.setenv("PA_JWT_SECRET", TEST_SECRET)
-        patch.setenv("PA_OPERATOR_TOKEN", OPERATOR_TOKEN)
         patch.setenv("PA_VAR_DIR", str(folder))
         patch.setenv("PA_ACTION_SECRET", ACTION_SECRET)
         # Rasa is not running in these tests: the chat must say so politely.

@@ -29,7 +29,8 @@ from partners.conversations import bind
 from partners.db import create_db_engine, engine_for, init_db
 
 TEST_SECRET = "test-secret-for-hs256-and-hs512-0123456789abcdef0123456789abcdef0123"
-OPERATOR_TOKEN = "operator-test-token-0123456789abcdef"
+# The sample operator account (partners.operators), seeded with every sample store.
+SAMPLE_OPERATOR = "ops@example.com"
 SAMPLE_SLACK_USER = "U0SAMPLE0020"  # partners.seed links every 20th sample partner
 SAMPLE_SLACK_TEAM = "T0SAMPLE"
 FIXTURES = Path(__file__).resolve().parents[1] / "actions" / "fixtures"
@@ -51,7 +52,6 @@ def store_settings(database_url: str, var_dir: Path, **overrides: Any) -> Settin
         "database_url": database_url,
         "var_dir": var_dir,
         "jwt_secret": TEST_SECRET,
-        "operator_token": OPERATOR_TOKEN,
         "seed_sample_data": True,
     }
     values.update(overrides)
@@ -72,7 +72,7 @@ def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     return _stores["sqlite"]
 
 
-ENV_NAMES = ("PA_DATABASE_URL", "PA_JWT_SECRET", "PA_OPERATOR_TOKEN", "PA_SEED_SAMPLE_DATA")
+ENV_NAMES = ("PA_DATABASE_URL", "PA_JWT_SECRET", "PA_SEED_SAMPLE_DATA")
 
 
 @contextmanager
@@ -81,7 +81,6 @@ def process_settings(store: Store) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PA_DATABASE_URL", store.settings.effective_database_url)
         patch.setenv("PA_JWT_SECRET", TEST_SECRET)
-        patch.setenv("PA_OPERATOR_TOKEN", OPERATOR_TOKEN)
         patch.setenv("PA_SEED_SAMPLE_DATA", "true")
         patch.setenv("PA_VAR_DIR", str(store.path.parent))
         get_settings.cache_clear()
@@ -97,6 +96,11 @@ def token_for(partner_id: str, *, role: str = "partner", minutes_ago: int = 0) -
     now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=minutes_ago)
     token, _ = issue_token(partner_id, role, settings, now=now)  # type: ignore[arg-type]
     return token
+
+
+def operator_token(role: str = "program_manager", email: str = SAMPLE_OPERATOR) -> str:
+    """An operator's token signed with the test secret (the account decides its role on use)."""
+    return token_for(email, role=role)
 
 
 def slack_metadata(user: str = SAMPLE_SLACK_USER, team: str | None = SAMPLE_SLACK_TEAM) -> dict:
@@ -143,7 +147,7 @@ def _fill(value: Any) -> Any:
         if kind == "expired":
             return token_for(partner_id, minutes_ago=24 * 60)
         if kind == "operator":
-            return token_for("operator", role="operator")
+            return operator_token()
     return value
 
 

@@ -14,15 +14,14 @@ from partners.auth import (
     InvalidTokenError,
     MissingSecretError,
     hash_passcode,
-    is_operator_token,
     issue_token,
     verify_passcode,
     verify_token,
 )
-from partners.identity import verified_identity
+from partners.identity import identity_from_token, verified_identity
 from partners.sessions import revoke
 from tests.partners.fixtures import (
-    OPERATOR_TOKEN,
+    SAMPLE_OPERATOR,
     SAMPLE_SLACK_USER,
     TEST_SECRET,
     Store,
@@ -88,11 +87,20 @@ def test_without_a_signing_key_tokens_fail_clearly(tmp_path: Path) -> None:
         verify_token(token_for("P-0001"), settings)
 
 
-def test_operator_token_compares_exactly(tmp_path: Path) -> None:
-    settings = store_settings("sqlite://", tmp_path)
-    assert is_operator_token(OPERATOR_TOKEN, settings)
-    assert not is_operator_token(OPERATOR_TOKEN[:-1], settings)
-    assert not is_operator_token("", store_settings("sqlite://", tmp_path, operator_token=""))
+def test_an_operator_token_is_only_as_good_as_its_account(store: Store) -> None:
+    # The sample operator is a program manager: its account decides, not the token.
+    with Session(store.engine) as session:
+        identity = identity_from_token(
+            token_for(SAMPLE_OPERATOR, role="operator"), store.settings, session
+        )
+        assert (identity.subject, identity.role) == (SAMPLE_OPERATOR, "program_manager")
+        assert identity.is_operator and identity.partner_id is None
+        for nobody in ("operator", "someone@example.com"):
+            with pytest.raises(InvalidTokenError, match="no active operator account"):
+                identity_from_token(token_for(nobody, role="operator"), store.settings, session)
+        # A partner's id with an operator role forged in is no operator either.
+        with pytest.raises(InvalidTokenError, match="no active operator account"):
+            identity_from_token(token_for("P-0001", role="operator"), store.settings, session)
 
 
 def chat_tracker(sender_id: str, channel: str, metadata: dict | None = None) -> Tracker:

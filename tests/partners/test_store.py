@@ -47,6 +47,7 @@ from tests.partners.fixtures import (
 DEFAULT_GUESSES = [
     ("P-0001", "demo"),
     ("operator", "demo"),
+    ("ops@example.com", "demo"),
     ("operator", "operator"),
     ("admin", "admin"),
     ("P-0001", "P-0001"),
@@ -116,7 +117,7 @@ def test_without_sample_data_there_is_no_partner_and_no_default_passcode(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = store_settings(
-        f"sqlite:///{tmp_path / 'empty.db'}", tmp_path, seed_sample_data=False, operator_token=""
+        f"sqlite:///{tmp_path / 'empty.db'}", tmp_path, seed_sample_data=False
     )
     engine = init_db(settings, engine=create_db_engine(settings.effective_database_url))
     with Session(engine) as session:
@@ -126,7 +127,6 @@ def test_without_sample_data_there_is_no_partner_and_no_default_passcode(
         "PA_DATABASE_URL": settings.effective_database_url,
         "PA_SEED_SAMPLE_DATA": "false",
         "PA_JWT_SECRET": TEST_SECRET,
-        "PA_OPERATOR_TOKEN": "",
         "PA_VAR_DIR": str(tmp_path),
     }.items():
         monkeypatch.setenv(name, value)

@@ -99,8 +99,8 @@ FOR_ME = {
     "action_tier_status": "Nordlicht Systemhaus GmbH (P-0001) is **Silver**.",
     "action_tier_gap": "Nordlicht Systemhaus GmbH is Silver. For Gold you need:",
     "action_recommend_courses": "Courses that close your gap to Gold fastest:",
-    # No competency named: it asks which; one named: P-0001's 3 plus that one.
-    "action_what_if": ("Which competency do you mean?", "you would have 4 competencies."),
+    # Nothing to compute: what it can work out; a competency named: P-0001's 3 plus that one.
+    "action_what_if": ("I can work out what-ifs", "you would have 4 competencies"),
 }
 
 

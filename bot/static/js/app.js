@@ -25,8 +25,19 @@ function show(view) {
   $("who").textContent = auth ? `Signed in as ${auth.partner}` : "";
 }
 
+/** Show the sample-partner hint only while the store holds sample partners. */
+async function showSampleNote() {
+  try {
+    const found = await api("/v1/partners/sample-data", { auth: false });
+    $("sample-note").hidden = !(found && found.sample_partners > 0);
+  } catch {
+    $("sample-note").hidden = true; // unknown: claim nothing
+  }
+}
+
 function showSignIn(note) {
   show("signin-view");
+  showSampleNote();
   $("signin-note").hidden = !note;
   $("signin-note").textContent = note || "";
   $("signin-error").textContent = "";

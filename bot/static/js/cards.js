@@ -18,14 +18,16 @@ function amount(value) {
 
 /**
  * Render a {"type": "tier_progress"} payload as a card of progress bars.
- * @param {{tier?: string, next_tier?: string|null, days_left?: number|null,
+ * @param {{tier?: string, next_tier?: string|null, days_left?: number|null, what_if?: boolean,
  *          items?: {label: string, have: number, need: number, unit?: string}[]}} payload
  */
 export function tierProgressCard(payload) {
   const card = el("section", "card tier-card");
   card.setAttribute("aria-label", "Tier progress");
   const title = el("h3", "tier-title");
-  title.append("Your tier: ", el("strong", "tier-name", payload.tier || "unknown"));
+  // A what-if card shows the tier the partner would hold, never as its real tier.
+  const heading = payload.what_if ? "With this what-if: " : "Your tier: ";
+  title.append(heading, el("strong", "tier-name", payload.tier || "unknown"));
   card.append(title);
   if (payload.next_tier) {
     card.append(el("p", "tier-next", `Progress toward ${payload.next_tier}:`));
