@@ -20,12 +20,12 @@ TRAIN_INPUTS := $(sort domain.yml config.yml $(shell find data rasa_addons -type
 TRAIN_HASH := $(shell cat $(TRAIN_INPUTS) | sha256sum | cut -c1-12)
 MODEL := models/partner-assistant-$(TRAIN_HASH).tar.gz
 
-.PHONY: run test setup index train lint typecheck unit validate core-test bench faults clean lock browser
+.PHONY: run test setup index train lint typecheck unit validate core-test bench faults clean lock browser manifests
 
 run: setup index $(MODEL)  ## set up what is missing, then start everything
 	@$(APP_PY) scripts/launch.py --model $(MODEL)
 
-test: setup index $(MODEL) lint typecheck validate core-test browser  ## the whole test suite
+test: setup index $(MODEL) lint typecheck validate manifests core-test browser  ## the whole test suite
 	PA_TEST_MODEL=$(MODEL) PA_TEST_RASA_ENV=required $(APP_PY) -m pytest
 	@echo "all checks passed"
 
@@ -59,6 +59,9 @@ typecheck: .venv/.installed
 
 validate: .venv-rasa/.installed
 	$(RASA) data validate --fail-on-warnings
+
+manifests: .venv/.installed  ## render deploy/k8s offline (kubectl kustomize) and validate it against the Kubernetes schemas
+	$(APP_PY) scripts/check_manifests.py
 
 core-test: $(MODEL)  ## end-to-end test stories, failing on any prediction error
 	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors --out results

@@ -51,6 +51,8 @@ INTENT_LABELS = {
     "link_account": "Linking your Slack account",
     "unlink_account": "Unlinking your Slack account",
     "request_human": "Talking to a person",
+    "stop_reminders": "Turning reminders off",
+    "start_reminders": "Turning reminders back on",
 }
 
 

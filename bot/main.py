@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import catalogue_refresh, logs, rate_limits
 from bot.api_errors import documented, store_unavailable
+from bot.reminder_scheduler import ReminderScheduler
 from bot.routers import (
     actions,
     admin,
@@ -21,9 +22,13 @@ from bot.routers import (
     health,
     knowledge,
     linking,
+    oidc,
     partners,
+    portal,
+    reminders,
     sessions,
     web,
+    widget,
 )
 from bot.settings import get_settings
 from bot.sync_scheduler import SyncScheduler
@@ -51,8 +56,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The office's export on its schedule (PA_SYNC_SOURCE, PA_SYNC_SCHEDULE); no work now.
     app.state.sync_scheduler = SyncScheduler(settings)
     app.state.sync_scheduler.start()
+    # The reminders on their schedule (PA_REMINDERS_ENABLED, PA_REMINDERS_SCHEDULE).
+    app.state.reminder_scheduler = ReminderScheduler(settings)
+    app.state.reminder_scheduler.start()
     logger.info("app ready")
     yield
+    app.state.reminder_scheduler.shutdown()
     app.state.sync_scheduler.shutdown()
     await catalogue_refresh.stop(refreshing)
 
@@ -74,6 +83,10 @@ def create_app() -> FastAPI:
     app.include_router(actions.router)
     app.include_router(auth.router, dependencies=api, responses=documented(400, 401, 422, 429, 503))
     app.include_router(
+        portal.router, dependencies=api, responses=documented(400, 401, 422, 429, 503)
+    )
+    app.include_router(oidc.router, dependencies=api, responses=documented(401, 429, 503))
+    app.include_router(
         partners.router, dependencies=api, responses=documented(401, 403, 404, 422, 429, 503)
     )
     app.include_router(knowledge.router, dependencies=api, responses=documented(404, 422, 429, 503))
@@ -94,8 +107,18 @@ def create_app() -> FastAPI:
     app.include_router(
         admin.router, dependencies=api, responses=documented(400, 401, 403, 422, 429, 503)
     )
+    app.include_router(
+        reminders.router, dependencies=api, responses=documented(400, 401, 403, 404, 422, 429, 503)
+    )
+    app.include_router(
+        reminders.admin_router, dependencies=api, responses=documented(400, 401, 403, 422, 429, 503)
+    )
+    app.include_router(widget.api_router, dependencies=api, responses=documented(429))
     app.include_router(web.router)
+    app.include_router(widget.router)
     web.mount_static(app)
+    # The sites allowed to embed the widget (PA_WIDGET_ALLOWED_ORIGINS) get CORS on its API.
+    app.add_middleware(widget.WidgetCors, origins=get_settings().widget_origins)
     return app
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,13 @@ class Settings(BaseSettings):
         default="", description="Base URL of the web page in links sent to chat users."
     )
 
+    # The embeddable widget (bot/routers/widget.py, docs/web.md "Embedding in the portal").
+    widget_allowed_origins: str = Field(
+        default="",
+        description="Sites that may embed the chat widget: comma-separated origins "
+        "(scheme://host[:port]), matched exactly; empty = no site may.",
+    )
+
     log_level: str = Field(
         default="INFO", description="Level of the app's own log lines on stderr (bot/logs.py)."
     )
@@ -56,6 +64,44 @@ class Settings(BaseSettings):
     )
     jwt_secret: str = Field(default="", description="HMAC key for access tokens; required.")
     jwt_ttl_minutes: int = 60
+
+    # The partner portal's sign-in hand-over: POST /v1/auth/portal verifies the portal's
+    # RS256/ES256 JWT against its JWKS (partners/portal_keys.py, docs/security.md).
+    # Empty = portal sign-in is off (503).
+    portal_jwks_url: str = Field(
+        default="", description="The portal's JWKS, e.g. https://portal/.well-known/jwks.json."
+    )
+    portal_issuer: str = Field(default="", description="The portal tokens' `iss`, exactly.")
+    portal_audience: str = Field(
+        default="", description="The `aud` the portal signs its tokens for (this assistant)."
+    )
+    portal_jwks_cache_seconds: float = Field(
+        default=300, gt=0, description="How long fetched portal keys are used before a refetch."
+    )
+    portal_jwks_min_refetch_seconds: float = Field(
+        default=30,
+        ge=0,
+        description="At most one JWKS fetch per this many seconds and process, whatever "
+        "unknown key ids arrive (a flood of made-up kids cannot hammer the portal).",
+    )
+    portal_jwks_timeout_seconds: float = Field(
+        default=5, gt=0, description="Timeout of one JWKS fetch."
+    )
+
+    # OpenID Connect sign-in on the assistant's own page (bot/oidc.py): authorization
+    # code + PKCE with the company's identity provider. Empty issuer or client id = off.
+    oidc_issuer: str = Field(
+        default="", description="The provider's issuer URL; discovery at its /.well-known."
+    )
+    oidc_client_id: str = ""
+    oidc_client_secret: str = Field(
+        default="", description="From the environment only; empty for a public client."
+    )
+    oidc_redirect_url: str = Field(
+        default="",
+        description="The callback registered at the provider; empty = PA_PUBLIC_URL (or "
+        "the request's own address) + /v1/auth/oidc/callback.",
+    )
 
     # The scheduled sync of the office's nightly export (partners/sync, bot/sync_scheduler.py).
     sync_source: str = Field(
@@ -87,6 +133,21 @@ class Settings(BaseSettings):
     )
     sync_fetch_timeout_seconds: float = Field(
         default=60.0, gt=0, description="Timeout of each file download from a URL source."
+    )
+    # Proactive reminders (partners/reminders, bot/reminder_scheduler.py).
+    reminders_enabled: bool = Field(
+        default=False,
+        description="Run the reminders on their schedule (Slack direct messages to linked "
+        "users, notices in the widget); an operator's run-now works either way.",
+    )
+    reminders_schedule: str = Field(
+        default="0 * * * *",
+        description="When the reminders run: a cron expression (server time zone); each "
+        "recipient still gets them only within their own hours.",
+    )
+    reminders_lock_key: str = Field(
+        default="pa-reminders-runner",
+        description="The Redis key of the reminder runner's lock (on PA_SYNC_LOCK_URL).",
     )
     import_upload_limit_bytes: int = Field(
         default=200 * 1024 * 1024,
@@ -135,15 +196,64 @@ class Settings(BaseSettings):
         default=16, ge=0, description="Sign-ins that may wait for a check; more get 503."
     )
 
+    @field_validator("widget_allowed_origins")
+    @classmethod
+    def _origins_are_exact(cls, value: str) -> str:
+        for origin in value.split(","):
+            if origin.strip():
+                check_origin(origin.strip())
+        return value
+
+    @property
+    def widget_origins(self) -> list[str]:
+        """The origins allowed to embed the widget, in the configured order."""
+        return [
+            origin.strip() for origin in self.widget_allowed_origins.split(",") if origin.strip()
+        ]
+
     @property
     def rasa_urls(self) -> list[str]:
         """The Rasa servers to talk to, in the configured order."""
         return [url.strip().rstrip("/") for url in self.rasa_url.split(",") if url.strip()]
 
     @property
+    def portal_sign_in_configured(self) -> bool:
+        """Whether POST /v1/auth/portal can verify portal tokens."""
+        return all(
+            value.strip()
+            for value in (self.portal_jwks_url, self.portal_issuer, self.portal_audience)
+        )
+
+    @property
+    def oidc_configured(self) -> bool:
+        """Whether the page offers "Sign in with your company account"."""
+        return bool(self.oidc_issuer.strip() and self.oidc_client_id.strip())
+
+    @property
     def effective_database_url(self) -> str:
         """The SQLAlchemy URL to use, falling back to the SQLite file under ``var/``."""
         return self.database_url or f"sqlite:///{self.var_dir / 'partners.db'}"
+
+
+def check_origin(origin: str) -> None:
+    """Raise ValueError unless ``origin`` is one exact web origin, ``scheme://host[:port]``.
+
+    No wildcard, path or trailing slash: browsers send the ``Origin`` header in exactly
+    this form, and the allowlist is compared with it character for character.
+    """
+    parsed = urlsplit(origin)
+    exact = f"{parsed.scheme}://{parsed.netloc}"
+    reason = ""
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or origin != exact:
+        reason = "not an origin like https://portal.example.com (no path, no trailing /)"
+    elif "*" in origin or "@" in origin:
+        reason = "no wildcards or user names"
+    elif origin != origin.lower():
+        reason = "write it in lower case, as browsers send it"
+    elif (parsed.scheme, parsed.port) in (("http", 80), ("https", 443)):
+        reason = "leave out the default port, as browsers do"
+    if reason:
+        raise ValueError(f"PA_WIDGET_ALLOWED_ORIGINS: {origin!r}: {reason}")
 
 
 @lru_cache

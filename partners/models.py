@@ -106,6 +106,8 @@ class Certification(Base):
     name: Mapped[str] = mapped_column(String(200))
     course_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     earned_on: Mapped[dt.date] = mapped_column(Date)
+    # When it lapses; None: it does not expire, or the office did not say (reminders).
+    expires_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
 
 class CourseCompletion(Base):
@@ -287,4 +289,115 @@ class SyncRun(Base):
     slot: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
     source: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(254), doc="'scheduler' or the operator's email.")
+    report: Mapped[str] = mapped_column(Text, default="{}", doc="The run's report as JSON.")
+
+
+REMINDER_CHANNELS = ("slack", "web")
+REMINDER_DELIVERY_STATUSES = ("sending", "sent", "failed", "unknown", "seen")
+REMINDER_RUN_STATUSES = ("running", "ok", "failed")
+
+
+class ReminderPreference(Base):
+    """One reminder recipient's choices (``partners.reminders.preferences``).
+
+    A recipient is a linked Slack user (``channel`` ``slack``, ``recipient`` the Slack
+    user id) or a partner's web sign-in (``web``, the partner id). Without a row the
+    defaults hold: reminders on, 09:00-17:00 in the partner country's main time zone.
+    """
+
+    __tablename__ = "reminder_preferences"
+    __table_args__ = (
+        UniqueConstraint("channel", "recipient"),
+        CheckConstraint("channel IN ('slack', 'web')", name="channel_values"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    time_zone: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, doc="IANA name; None: the partner country's main zone."
+    )
+    window_start: Mapped[str] = mapped_column(String(5), doc="HH:MM, local time.")
+    window_end: Mapped[str] = mapped_column(String(5), doc="HH:MM, local time (exclusive).")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReminderDelivery(Base):
+    """The send record of one reminder to one recipient (``partners.reminders.outbox``).
+
+    The unique key (channel, recipient, kind, subject, threshold) makes each reminder
+    go out once: the row is committed as ``sending`` before Slack is called, so a
+    second runner cannot claim it. ``sent`` after Slack took it, ``failed`` when Slack
+    surely did not (retried), ``unknown`` when the outcome cannot be known (the
+    process stopped mid-send, a timeout): never sent again. Web notices are stored
+    ``sent`` and become ``seen`` when the widget shows them.
+    """
+
+    __tablename__ = "reminder_deliveries"
+    __table_args__ = (
+        UniqueConstraint(
+            "channel",
+            "recipient",
+            "kind",
+            "subject",
+            "threshold",
+            name="uq_reminder_deliveries_key",
+        ),
+        CheckConstraint("channel IN ('slack', 'web')", name="channel_values"),
+        CheckConstraint(
+            "status IN ('sending', 'sent', 'failed', 'unknown', 'seen')", name="status_values"
+        ),
+        Index("ix_reminder_deliveries_inbox", "channel", "recipient", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(100))
+    threshold: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, doc="The notice, markdown.")
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class ReminderRun(Base):
+    """One run of the reminders (``partners.reminders.runs``), like ``SyncRun``.
+
+    At most one row is ``running`` (a partial unique index), and a scheduled run's
+    ``slot`` is unique, so a slot runs once however many processes fire it.
+    """
+
+    __tablename__ = "reminder_runs"
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'ok', 'failed')", name="status_values"),
+        CheckConstraint("trigger IN ('scheduled', 'manual')", name="trigger_values"),
+        Index(
+            "uq_reminder_runs_one_running",
+            "status",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    trigger: Mapped[str] = mapped_column(String(16))
+    slot: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
+    actor: Mapped[str] = mapped_column(String(254), doc="'scheduler' or the operator's email.")
+    now: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), doc="The clock the run used (a sample-mode run may set it)."
+    )
     report: Mapped[str] = mapped_column(Text, default="{}", doc="The run's report as JSON.")

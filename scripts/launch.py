@@ -1,8 +1,10 @@
 """Start the Rasa server and the app process, wait until both answer, and supervise them.
 
 ``make run`` calls this after setting up the environments, building the index and
-training the model. Ctrl-C (or SIGTERM) stops every process it started; if one process
-dies, the other is stopped too and the launcher exits non-zero.
+training the model. In sample mode it also starts the demo partner portal
+(scripts/demo_portal.py, on the app's port + 1) and points the app's portal sign-in and
+widget allowlist at it. Ctrl-C (or SIGTERM) stops every process it started; if one
+process dies, the others are stopped too and the launcher exits non-zero.
 """
 
 from __future__ import annotations
@@ -167,12 +169,43 @@ def rasa_command(
     ]  # fmt: skip
 
 
+def portal_command(port: int, assistant_url: str, env: dict[str, str]) -> list[str]:
+    """Command line of the demo portal (sample mode), signing as the app expects."""
+    return [
+        str(ROOT / ".venv" / "bin" / "python"), "-m", "scripts.demo_portal",
+        "--port", str(port), "--assistant-url", assistant_url,
+        "--issuer", env["PA_PORTAL_ISSUER"], "--audience", env["PA_PORTAL_AUDIENCE"],
+    ]  # fmt: skip
+
+
+def demo_portal_environment(env: dict[str, str], portal_url: str) -> None:
+    """Point the app at the demo portal: its JWKS, issuer, audience, and widget origin.
+
+    Only where the environment (or ``.env``) does not name a portal already; an empty
+    value (``.env.example`` copied as it is) counts as none.
+    """
+    demo = {
+        "PA_PORTAL_JWKS_URL": f"{portal_url}/.well-known/jwks.json",
+        "PA_PORTAL_ISSUER": portal_url,
+        "PA_PORTAL_AUDIENCE": "partner-assistant",
+        "PA_WIDGET_ALLOWED_ORIGINS": portal_url,
+    }
+    for key, value in demo.items():
+        if not env.get(key, "").strip():
+            env[key] = value
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Start both servers and block until interrupted or one of them dies."""
+    """Start the servers and block until interrupted or one of them dies."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", required=True, help="trained Rasa model (.tar.gz)")
     parser.add_argument("--app-port", type=int, default=8000)
     parser.add_argument("--rasa-port", type=int, default=5005)
+    parser.add_argument(
+        "--portal-port",
+        type=int,
+        help="the demo portal's, in sample mode (default: the app's port + 1, so 8001)",
+    )
     parser.add_argument("--endpoints", default="endpoints.yml", help="Rasa endpoints file")
     parser.add_argument("--timeout", type=float, default=240, help="seconds to wait per server")
     args = parser.parse_args(argv)
@@ -183,6 +216,13 @@ def main(argv: list[str] | None = None) -> int:
     env["PA_ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{args.app_port}/webhook"
     env.setdefault("PA_VAR_DIR", str(ROOT / "var"))  # endpoints.yml keeps trackers there
     Path(env["PA_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
+    app_url = f"http://127.0.0.1:{args.app_port}"
+    # Sample mode shows the widget embedded in a demo portal on another origin.
+    portal_port = args.portal_port or args.app_port + 1
+    portal_url = f"http://127.0.0.1:{portal_port}"
+    sample_mode = env["PA_SEED_SAMPLE_DATA"].strip().lower() in ("1", "true", "yes", "on")
+    if sample_mode:
+        demo_portal_environment(env, portal_url)
     app_cmd = app_command(args.app_port)
     rasa_cmd = rasa_command(args.model, args.rasa_port, args.endpoints)
     processes: list[subprocess.Popen[bytes]] = []
@@ -196,16 +236,27 @@ def main(argv: list[str] | None = None) -> int:
         processes.append(subprocess.Popen(app_cmd, cwd=ROOT, env=env, start_new_session=True))
         print("==> starting Rasa (loading the model takes a few seconds)", flush=True)
         processes.append(subprocess.Popen(rasa_cmd, cwd=ROOT, env=env, start_new_session=True))
-        _wait_for(f"http://127.0.0.1:{args.app_port}/health", "app", processes, args.timeout)
+        if sample_mode:
+            print("==> starting the demo portal (sample)", flush=True)
+            portal_cmd = portal_command(portal_port, app_url, env)
+            processes.append(
+                subprocess.Popen(portal_cmd, cwd=ROOT, env=env, start_new_session=True)
+            )
+            _wait_for(f"{portal_url}/health", "demo portal", processes, args.timeout)
+        _wait_for(f"{app_url}/health", "app", processes, args.timeout)
         _wait_for(f"http://127.0.0.1:{args.rasa_port}/", "Rasa", processes, args.timeout)
+        portal_line = (
+            f"\nThe demo partner portal (sample) embeds it: open {portal_url}/"
+            if sample_mode
+            else ""
+        )
         print(
-            f"\nPartner Assistant is running: open http://127.0.0.1:{args.app_port}/"
-            "\nPress Ctrl-C to stop.",
+            f"\nPartner Assistant is running: open {app_url}/{portal_line}\nPress Ctrl-C to stop.",
             flush=True,
         )
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
-        print("error: a server stopped unexpectedly; stopping the other", file=sys.stderr)
+        print("error: a server stopped unexpectedly; stopping the others", file=sys.stderr)
         return 1
     except RuntimeError as exc:
         print(f"\nerror: {exc}", file=sys.stderr)

@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # (to run the end-to-end tests beside a running `make run`, or two suites at once).
 APP_PORT = int(os.environ.get("PA_TEST_APP_PORT", "8000"))
 RASA_PORT = int(os.environ.get("PA_TEST_RASA_PORT", "5005"))
+# The demo portal the launcher starts in sample mode (the widget's embedding page).
+PORTAL_PORT = int(os.environ.get("PA_TEST_PORTAL_PORT", str(APP_PORT + 1)))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -62,6 +64,7 @@ class Stack:
     app_url: str
     rasa_url: str
     log: Path
+    portal_url: str = ""
 
     @property
     def operator_token(self) -> str:
@@ -142,7 +145,7 @@ def _port_in_use(port: int) -> bool:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlack) -> Iterator[Stack]:
     """Run scripts/launch.py (the launcher behind ``make run``) until the session ends."""
-    for port in (APP_PORT, RASA_PORT):
+    for port in (APP_PORT, RASA_PORT, PORTAL_PORT):
         if _port_in_use(port):
             pytest.fail(f"port {port} is taken: stop `make run` before running the e2e tests")
     log = tmp_path_factory.mktemp("stack") / "launch.log"
@@ -162,6 +165,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlack) -> It
                 str(APP_PORT),
                 "--rasa-port",
                 str(RASA_PORT),
+                "--portal-port",
+                str(PORTAL_PORT),
             ],  # fmt: skip
             cwd=ROOT,
             env=env,
@@ -174,6 +179,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlack) -> It
                 if launcher.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"the stack did not start:\n{log.read_text()[-4000:]}")
                 time.sleep(1)
-            yield Stack(f"http://127.0.0.1:{APP_PORT}", f"http://127.0.0.1:{RASA_PORT}", log)
+            yield Stack(
+                f"http://127.0.0.1:{APP_PORT}",
+                f"http://127.0.0.1:{RASA_PORT}",
+                log,
+                f"http://127.0.0.1:{PORTAL_PORT}",
+            )
         finally:
             stop(launcher)

@@ -1,5 +1,11 @@
 """Sign-in: ``POST /v1/auth/token`` exchanges a partner id or operator e-mail for a JWT.
 
+Partners sign in with a passcode only in the sample mode (``PA_SEED_SAMPLE_DATA``); real
+partners come through the partner portal (``POST /v1/auth/portal``, the portal's
+signed token: ``bot.routers.portal``) or their company account (OpenID Connect,
+``bot.routers.oidc``); both answer ``PersonTokenOut`` from ``person_token`` here.
+``GET /v1/auth/methods`` tells the page which of these this server offers.
+
 The form is OAuth2's password form (``username``, ``password``), so the API docs'
 "Authorize" button works. A username with an ``@`` is an operator account's e-mail
 (``partners.operators``): its token carries the account's role, ``operator`` or
@@ -34,7 +40,7 @@ from partners.auth import (
     issue_token,
 )
 from partners.db import engine_for
-from partners.models import Partner
+from partners.models import Partner, Person
 from partners.operators import active_role, find_operator, looks_like_email, normalise_email
 
 logger = logging.getLogger(__name__)
@@ -44,6 +50,10 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
 _WRONG = "unknown partner id or wrong passcode"
 _WRONG_OPERATOR = "unknown operator account or wrong passcode"
 BUSY = "too many sign-ins at once; try again in a second"
+PASSCODE_SAMPLE_ONLY = (
+    "partners sign in with a passcode only on the sample installation: "
+    "sign in through the partner portal or your company account"
+)
 BUSY_RETRY_AFTER_SECONDS = 1
 
 
@@ -55,6 +65,26 @@ class TokenOut(BaseModel):
     expires_in: int
     role: Role
     subject: str
+
+
+class PersonOut(BaseModel):
+    """The person of the partner who signed in."""
+
+    name: str
+
+
+class PersonTokenOut(TokenOut):
+    """An access token for a person's sign-in (portal or company account)."""
+
+    person: PersonOut
+
+
+class MethodsOut(BaseModel):
+    """The ways to sign in that this server offers."""
+
+    passcode_for_partners: bool
+    company_account: bool
+    portal: bool
 
 
 def passcode_checker(request: Request) -> PasscodeChecker:
@@ -112,6 +142,8 @@ async def token(
     limiter = rate_limits(request)
     await limiter.hit(limiter.rules.sign_in_address, client_address(request))
     await limiter.check(limiter.rules.sign_in_failures_account, subject)
+    if not is_operator and not settings.seed_sample_data:
+        raise _unauthorised(PASSCODE_SAMPLE_ONLY)
     role: Role | None = "partner"
     load = partial(_stored_operator_hash if is_operator else _stored_hash, settings, subject)
     signed_in = await _check_passcode(request, form.password, load)
@@ -154,4 +186,40 @@ async def _check_passcode(
 def _unauthorised(reason: str) -> HTTPException:
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+@router.get("/methods")
+async def methods(settings: Annotated[Settings, Depends(get_settings)]) -> MethodsOut:
+    """Which sign-ins this server offers, for the sign-in page."""
+    return MethodsOut(
+        passcode_for_partners=settings.seed_sample_data,
+        company_account=settings.oidc_configured,
+        portal=settings.portal_sign_in_configured,
+    )
+
+
+def person_token(settings: Settings, person: Person) -> PersonTokenOut:
+    """Issue the partner's access token for a verified person (portal, company account).
+
+    Raises:
+        HTTPException: 503 when the server has no token signing key.
+
+    """
+    partner = person.partner
+    try:
+        access_token, lifetime = issue_token(
+            partner.id, "partner", settings, record_source=partner.source
+        )
+    except MissingSecretError as exc:
+        logger.error("cannot sign access tokens: %s", exc)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "sign-in is not configured on this server"
+        ) from exc
+    return PersonTokenOut(
+        access_token=access_token,
+        expires_in=lifetime,
+        role="partner",
+        subject=partner.id,
+        person=PersonOut(name=person.name),
     )

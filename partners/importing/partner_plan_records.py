@@ -33,14 +33,16 @@ class RecordPlanner(References):
                 "name": values["name"],
                 "course_id": values["course_id"],
                 "earned_on": values["earned_on"],
+                "expires_on": values["expires_on"],
             }
-            wanted[(person_id, values["name"])] = ((row["course_id"], row["earned_on"]), row)
+            compared = (row["course_id"], row["earned_on"], row["expires_on"])
+            wanted[(person_id, values["name"])] = (compared, row)
         diff(
             self.plan.changes[CERTIFICATIONS],
             wanted,
             (
-                ((person, name), {"id": cid}, (course, on), person in self.kept_people)
-                for cid, person, name, course, on in self.state.certifications
+                ((person, name), {"id": cid}, (course, on, ends), person in self.kept_people)
+                for cid, person, name, course, on, ends in self.state.certifications
             ),
             self._pruned(CERTIFICATIONS),
             lambda key: f"certification {self.person_name[key[0]]}/{key[1]}",

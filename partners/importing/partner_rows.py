@@ -61,9 +61,9 @@ KINDS: dict[str, FileKind] = {
         FileKind(
             CERTIFICATIONS,
             "certification",
-            ("person_id", "name", "course_id", "earned_on"),
+            ("person_id", "name", "course_id", "earned_on", "expires_on"),
             ("person_id", "name"),
-            optional=("course_id",),
+            optional=("course_id", "expires_on"),
         ),
         FileKind(
             COMPLETIONS,
@@ -241,6 +241,8 @@ def _certification(cells: _Cells) -> dict[str, Any]:
         "name": cells.text("name", NAME_MAX),
         "course_id": cells.row.get("course_id") or None,
         "earned_on": cells.date("earned_on"),
+        # Optional: empty when it does not lapse (reminders warn 30 days before it does).
+        "expires_on": cells.date("expires_on") if cells.row.get("expires_on") else None,
     }
 
 

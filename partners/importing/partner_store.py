@@ -35,7 +35,8 @@ class StoreState:
 
     partners: dict[str, tuple[str, str, str, str]]  # id: name, country, tier, source
     people: dict[int, tuple[str | None, str, str, str, str]]  # id: ext, partner, name, email, role
-    certifications: list[tuple[int, int, str, str | None, dt.date]]  # id, person, name, course, on
+    # id, person, name, course, earned on, expires on
+    certifications: list[tuple[int, int, str, str | None, dt.date, dt.date | None]]
     completions: list[tuple[int, int, str, dt.date]]  # id, person, course, on
     competencies: list[tuple[str, str, dt.date]]
     revenue: list[tuple[str, int, int, str]]
@@ -99,6 +100,7 @@ def load_state(session: Session) -> StoreState:
             Certification.name,
             Certification.course_id,
             Certification.earned_on,
+            Certification.expires_on,
         ),
         completions=rows(
             CourseCompletion.id,

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from partners.migrate import target_metadata as _all_tables
 
 target_metadata = _all_tables()
+
+# Several app processes (pods) starting together all migrate the same PostgreSQL
+# database; without a lock two of them may run the same step and one fails on a
+# duplicate key. A transaction-level advisory lock makes them take turns: the next one
+# reads the version table after the first committed and finds nothing left to do.
+MIGRATION_LOCK_KEY = 72_616_401  # any constant shared by every process of the store
 
 
 def run_migrations_online() -> None:
@@ -21,6 +27,8 @@ def run_migrations_online() -> None:
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"))
             context.run_migrations()
 
 

@@ -28,8 +28,10 @@ from schemathesis.specs.openapi.checks import (
 
 from bot.main import app as document_app
 from partners.db import create_db_engine, init_db
+from tests.bot.oidc_fixtures import CLIENT_ID, oidc_provider
 from tests.bot.test_rate_limits import app_with
 from tests.partners.fixtures import Store, operator_token, store_settings, token_for
+from tests.partners.portal_fixtures import AUDIENCE, ISSUER, PortalKey, jwks_server
 
 CHECKS = [
     not_a_server_error,
@@ -73,7 +75,22 @@ def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     engine = init_db(store_config, engine=create_db_engine(store_config.effective_database_url))
     store = Store(store_config, engine, None, folder / "partners.db")  # type: ignore[arg-type]
     limits = {f"rate_limit_{name}": UNLIMITED for name in LIMIT_SETTINGS}
-    with app_with(store, **limits) as app:
+    # The portal hand-over and the company sign-in configured against real peers, so
+    # their routes are fuzzed past "not configured" (a JWKS server, an OIDC provider).
+    with (
+        jwks_server(PortalKey.rsa("fuzz-key")) as portal,
+        oidc_provider() as provider,
+        app_with(
+            store,
+            **limits,
+            portal_jwks_url=portal.url,
+            portal_issuer=ISSUER,
+            portal_audience=AUDIENCE,
+            oidc_issuer=provider.issuer,
+            oidc_client_id=CLIENT_ID,
+            oidc_client_secret="fuzz-client-secret",
+        ) as app,
+    ):
         port = _free_port()
         server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)

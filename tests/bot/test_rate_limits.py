@@ -49,6 +49,7 @@ def app_with(store: Store, **settings: str) -> Iterator[FastAPI]:
         "JWT_SECRET": TEST_SECRET,
         "VAR_DIR": str(store.path.parent),
         "ACTION_SECRET": ACTION_SECRET,
+        "SEED_SAMPLE_DATA": "true",  # partners sign in with passcodes only in sample mode
         "RASA_URL": f"http://127.0.0.1:{closed_port()}",
         "RASA_TOKEN": "test-rasa-token",
         **{name.upper(): value for name, value in settings.items()},

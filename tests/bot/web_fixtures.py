@@ -56,6 +56,7 @@ def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
         patch.setenv("PA_JWT_SECRET", TEST_SECRET)
         patch.setenv("PA_VAR_DIR", str(folder))
         patch.setenv("PA_ACTION_SECRET", ACTION_SECRET)
+        patch.setenv("PA_SEED_SAMPLE_DATA", "true")  # partners' passcodes: sample mode only
         # Rasa is not running in these tests: the chat must say so politely.
         patch.setenv("PA_RASA_URL", f"http://127.0.0.1:{closed_port()}")
         patch.setenv("PA_RASA_TOKEN", "test-rasa-token")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,6 +90,36 @@ def test_migrations_produce_the_models_schema_on_sqlite(tmp_path: Path) -> None:
 def test_migrations_produce_the_models_schema_on_postgres(postgres: Engine) -> None:
     upgrade(postgres)
     assert _schema_diff(postgres) == []
+
+
+# One app process migrating: what each pod runs at start (partners.db.init_db).
+MIGRATE_ONE = """
+import sys
+from partners.db import create_db_engine
+from partners.migrate import upgrade
+url, schema = sys.argv[1], sys.argv[2]
+upgrade(create_db_engine(url, connect_args={"options": f"-csearch_path={schema}"}))
+"""
+
+
+@pytest.mark.postgres
+def test_app_processes_starting_together_all_migrate_a_new_postgres_store() -> None:
+    # Pods of one deployment start at once and each migrates the new store; none may fail.
+    schema = f"{TEST_SCHEMA}_race"
+    with postgres_schema(schema) as engine:
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", MIGRATE_ONE, POSTGRES_URL, schema],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            for _ in range(6)
+        ]
+        outcomes = [
+            (p.wait(timeout=120), p.stdout.read().decode() if p.stdout else "") for p in processes
+        ]
+        assert [code for code, _ in outcomes] == [0] * 6, [out[-800:] for _, out in outcomes]
+        assert _schema_diff(engine) == []
 
 
 @pytest.mark.postgres

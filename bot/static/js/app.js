@@ -2,6 +2,7 @@
 
 import { api, ApiError, setUnauthorizedHandler } from "./api.js";
 import { initChat, startChat } from "./chat.js";
+import { showReminderSettings } from "./notices.js";
 import {
   clearAuth,
   clearVisitor,
@@ -35,9 +36,36 @@ async function showSampleNote() {
   }
 }
 
+/** Offer "Sign in with your company account" when the server has OpenID Connect set up. */
+async function showSignInMethods() {
+  try {
+    const methods = await api("/v1/auth/methods", { auth: false });
+    $("company-sign-in").hidden = !(methods && methods.company_account);
+  } catch {
+    $("company-sign-in").hidden = true;
+  }
+}
+
+/**
+ * Back from the company's sign-in page at /#oidc: the server holds this browser's
+ * outcome in a cookie only it can read; exchange it for the token (never in the address).
+ */
+async function finishCompanySignIn() {
+  window.history.replaceState(null, "", pendingLinkCode() ? "/link" : "/");
+  try {
+    const token = await api("/v1/auth/oidc/session", { method: "POST", auth: false });
+    saveAuth({ token: token.access_token, partner: token.subject, session: null });
+    clearVisitor(); // partner answers need a conversation of the sign-in
+    await route();
+  } catch (failure) {
+    showSignIn(failure.message);
+  }
+}
+
 function showSignIn(note) {
   show("signin-view");
   showSampleNote();
+  showSignInMethods();
   $("signin-note").hidden = !note;
   $("signin-note").textContent = note || "";
   $("signin-error").textContent = "";
@@ -96,8 +124,10 @@ async function signIn(event) {
     $("passcode").value = "";
     await route();
   } catch (failure) {
+    // Outside the sample installation the server says where partners sign in instead.
+    const wrong = failure instanceof ApiError && (failure.status === 400 || failure.status === 401);
     error.textContent =
-      failure instanceof ApiError && (failure.status === 400 || failure.status === 401)
+      wrong && !failure.message.includes("partner portal")
         ? "The partner id or passcode is not right."
         : failure.message;
     $("passcode").focus();
@@ -183,6 +213,7 @@ async function confirmLink() {
 
 async function showAccount() {
   show("account-view");
+  showReminderSettings($("reminder-settings"));
   const list = $("link-list");
   const status = $("account-status");
   list.replaceChildren();
@@ -232,6 +263,10 @@ document.addEventListener("DOMContentLoaded", () => {
     route();
   });
   $("visitor-sign-in").addEventListener("click", () => showSignIn(""));
+  $("company-sign-in-button").addEventListener("click", () => {
+    window.location.assign("/v1/auth/oidc/login");
+  });
   initChat();
-  route();
+  if (window.location.hash === "#oidc") finishCompanySignIn();
+  else route();
 });

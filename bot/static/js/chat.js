@@ -3,6 +3,7 @@
 import { api, ApiError } from "./api.js";
 import { customPayload, openCourse } from "./cards.js";
 import { renderMarkdown } from "./markdown.js";
+import { showNotices } from "./notices.js";
 import { TROUBLE } from "./texts.js";
 import { loadAuth, loadVisitor, saveAuth, saveVisitor } from "./store.js";
 
@@ -174,6 +175,8 @@ export async function startChat() {
       else if (!(error instanceof ApiError) || error.status !== 401) addNotice(error.message);
     }
   }
+  // Reminders waiting for this sign-in, once (docs/partners.md, "Reminders").
+  if (loadAuth()) await showNotices(log());
   scrollToEnd();
   input().focus();
 }
