@@ -259,21 +259,49 @@ class Operator(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class SyncRun(Base):
-    """One run of the sync of the office's export (``partners.sync``).
+class GuardedRun(Base):
+    """The columns every guarded run table shares (``partners.guarded_runs``).
 
-    At most one row is ``running`` at a time (a partial unique index: the
-    database-level guard that several processes race on), and a scheduled run's
-    ``slot`` (the schedule's fire time) is unique, so a slot runs once however many
-    processes fire it.
+    At most one row is ``running`` at a time (a partial unique index, from
+    ``one_runner_table_args``: the database-level guard that several processes race
+    on), and a scheduled run's ``slot`` (the schedule's fire time) is unique, so a slot
+    runs once however many processes fire it. The columns a table adds go between
+    ``actor`` and ``report`` (``sort_order``), where the migrations have them.
     """
 
-    __tablename__ = "sync_runs"
-    __table_args__ = (
-        CheckConstraint("status IN ('running', 'ok', 'failed', 'no_change')", name="status_values"),
-        CheckConstraint("trigger IN ('scheduled', 'manual', 'upload')", name="trigger_values"),
+    __abstract__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True, sort_order=-10)
+    started_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), index=True, sort_order=-9
+    )
+    finished_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True, sort_order=-8
+    )
+    status: Mapped[str] = mapped_column(String(16), sort_order=-7)
+    trigger: Mapped[str] = mapped_column(String(16), sort_order=-6)
+    slot: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True, sort_order=-5)
+    actor: Mapped[str] = mapped_column(
+        String(254), doc="'scheduler' or the operator's email.", sort_order=-3
+    )
+    report: Mapped[str] = mapped_column(
+        Text, default="{}", doc="The run's report as JSON.", sort_order=10
+    )
+
+
+def one_runner_table_args(
+    table: str, statuses: tuple[str, ...], triggers: tuple[str, ...]
+) -> tuple[CheckConstraint | Index, ...]:
+    """Return a guarded run table's constraints: its values and the one ``running`` row."""
+
+    def listed(values: tuple[str, ...]) -> str:
+        return ", ".join(f"'{value}'" for value in values)
+
+    return (
+        CheckConstraint(f"status IN ({listed(statuses)})", name="status_values"),
+        CheckConstraint(f"trigger IN ({listed(triggers)})", name="trigger_values"),
         Index(
-            "uq_sync_runs_one_running",
+            f"uq_{table}_one_running",
             "status",
             unique=True,
             sqlite_where=text("status = 'running'"),
@@ -281,15 +309,16 @@ class SyncRun(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    status: Mapped[str] = mapped_column(String(16))
-    trigger: Mapped[str] = mapped_column(String(16))
-    slot: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
-    source: Mapped[str] = mapped_column(Text)
-    actor: Mapped[str] = mapped_column(String(254), doc="'scheduler' or the operator's email.")
-    report: Mapped[str] = mapped_column(Text, default="{}", doc="The run's report as JSON.")
+
+class SyncRun(GuardedRun):
+    """One run of the sync of the office's export (``partners.sync``), guarded."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = one_runner_table_args(
+        "sync_runs", ("running", "ok", "failed", "no_change"), ("scheduled", "manual", "upload")
+    )
+
+    source: Mapped[str] = mapped_column(Text, sort_order=-4)
 
 
 REMINDER_CHANNELS = ("slack", "web")
@@ -370,34 +399,16 @@ class ReminderDelivery(Base):
     run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
-class ReminderRun(Base):
-    """One run of the reminders (``partners.reminders.runs``), like ``SyncRun``.
-
-    At most one row is ``running`` (a partial unique index), and a scheduled run's
-    ``slot`` is unique, so a slot runs once however many processes fire it.
-    """
+class ReminderRun(GuardedRun):
+    """One run of the reminders (``partners.reminders.runs``), guarded as ``SyncRun``."""
 
     __tablename__ = "reminder_runs"
-    __table_args__ = (
-        CheckConstraint("status IN ('running', 'ok', 'failed')", name="status_values"),
-        CheckConstraint("trigger IN ('scheduled', 'manual')", name="trigger_values"),
-        Index(
-            "uq_reminder_runs_one_running",
-            "status",
-            unique=True,
-            sqlite_where=text("status = 'running'"),
-            postgresql_where=text("status = 'running'"),
-        ),
+    __table_args__ = one_runner_table_args(
+        "reminder_runs", REMINDER_RUN_STATUSES, ("scheduled", "manual")
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    status: Mapped[str] = mapped_column(String(16))
-    trigger: Mapped[str] = mapped_column(String(16))
-    slot: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
-    actor: Mapped[str] = mapped_column(String(254), doc="'scheduler' or the operator's email.")
     now: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), doc="The clock the run used (a sample-mode run may set it)."
+        DateTime(timezone=True),
+        doc="The clock the run used (a sample-mode run may set it).",
+        sort_order=-2,
     )
-    report: Mapped[str] = mapped_column(Text, default="{}", doc="The run's report as JSON.")

@@ -1,7 +1,7 @@
 """Run the sync, or an uploaded import, as the one runner of the deployment.
 
-Exactly one runner at a time across processes: a Redis lock (``PA_SYNC_LOCK_URL``,
-redis-py's ``Lock`` with the stale timeout as its lifetime) when configured, and
+Exactly one runner at a time across processes: a Redis lock (``partners.runner_lock``,
+on ``PA_SYNC_LOCK_URL``, with the stale timeout as its lifetime) when configured, and
 always the database guard of ``partners.sync.runs`` (one ``running`` row; a scheduled
 slot runs once). Without Redis, or while it is down, the database guard alone decides,
 which holds for several processes on one SQLite file as on PostgreSQL.
@@ -20,15 +20,14 @@ import logging
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import redis
-from redis.exceptions import LockError, RedisError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.settings import Settings
 from partners.importing.report import ImportReport
+from partners.runner_lock import NoLock, RedisRunnerLock, RunnerLock
 from partners.sync import runs
 from partners.sync.source import SourceError, describe, fetch_url, is_url, read_directory
 
@@ -103,62 +102,6 @@ REPORT_LIMIT = 1000
 def report_json(report: ImportReport) -> dict[str, Any]:
     """Return an import's report as a run stores it: its summary, then the capped report."""
     return {"summary": report.summary(), **report.as_json(limit=REPORT_LIMIT)}
-
-
-class RunnerLock(Protocol):
-    """The cross-process lock held for the whole of a run."""
-
-    def acquire(self) -> bool:
-        """Take the lock without waiting; False when another process holds it."""
-
-    def release(self) -> None:
-        """Let the next runner in."""
-
-
-class NoLock:
-    """No Redis configured: the database guard alone decides."""
-
-    def acquire(self) -> bool:
-        """Return True: the database guard decides."""
-        return True
-
-    def release(self) -> None:
-        """Nothing to release."""
-
-
-class RedisRunnerLock:
-    """redis-py's ``Lock``, living ``timeout`` seconds unless released first.
-
-    The token is not thread-local: the API takes the lock in the request's thread
-    and the run releases it from its own thread.
-    """
-
-    def __init__(self, url: str, key: str, timeout: float) -> None:
-        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-        self._lock = client.lock(key, timeout=timeout, blocking=False, thread_local=False)
-        self._where = f"{key} on {describe(url)}"
-        self._held = False
-
-    def acquire(self) -> bool:
-        """Take the lock; when Redis cannot be reached, leave the decision to the database."""
-        try:
-            self._held = bool(self._lock.acquire(blocking=False))
-            return self._held
-        except RedisError as exc:
-            logger.warning(
-                "sync lock %s unavailable (%s): the database guard decides", self._where, exc
-            )
-            return True
-
-    def release(self) -> None:
-        """Release the lock if this runner still holds it."""
-        if not self._held:
-            return
-        try:
-            self._lock.release()
-        except (LockError, RedisError) as exc:
-            logger.warning("sync lock %s was lost before the run ended: %s", self._where, exc)
-        self._held = False
 
 
 def runner_lock(settings: Settings) -> RunnerLock:

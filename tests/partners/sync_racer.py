@@ -1,22 +1,18 @@
-"""One process of a sync race (tests/partners/test_sync.py).
+"""One process of a sync race (tests/partners/test_sync_guard.py).
 
 Usage: ``python -m tests.partners.sync_racer DATABASE_URL SOURCE LOCK_URL LOCK_KEY NOW``.
-Loads everything, starts a scheduler for "every minute", prints ``ready``, waits for a
-line on standard input, then fires the scheduled job as if the clock said ``NOW``
-(ISO time; the same for every racer, so all fire the same slot) and prints a JSON line
-saying whether this process ran the sync.
+Schedules the sync "every minute" and races once (``tests.partners.racer``), printing
+whether this process ran the slot and the run's status.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import os
 import sys
 
 from bot.settings import Settings
 from bot.sync_scheduler import SyncScheduler
 from tests.partners.fixtures import TEST_SECRET
+from tests.partners.racer import race_once
 
 
 def main() -> None:
@@ -31,20 +27,18 @@ def main() -> None:
         sync_lock_url=lock_url,
         sync_lock_key=lock_key,
     )
-    scheduler = SyncScheduler(settings)
-    scheduler.start()
-    # Load the import code before the start line, so both racers start level.
-    from partners.sync import runner
 
-    runner.importer("partners")
-    print("ready", flush=True)
-    sys.stdin.readline()
-    try:
-        run = scheduler.scheduled_run(now=dt.datetime.fromisoformat(now))
-    finally:
-        scheduler.shutdown()
-    outcome = {"pid": os.getpid(), "ran": run is not None, "status": run.status if run else None}
-    print(json.dumps(outcome), flush=True)
+    def warm_up() -> None:
+        from partners.sync import runner  # the import code, loaded on first use
+
+        runner.importer("partners")
+
+    race_once(
+        SyncScheduler(settings),
+        now,
+        lambda run: {"status": run.status if run else None},
+        warm_up=warm_up,
+    )
 
 
 if __name__ == "__main__":
