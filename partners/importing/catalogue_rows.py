@@ -103,34 +103,35 @@ def _fact_entry(row: Row, problems: list[Problem]) -> dict[str, Any]:
     return entry
 
 
+COURSE_COLUMNS = (
+    "id",
+    "title",
+    "summary",
+    "level",
+    "duration_hours",
+    "delivery",
+    "prerequisites",
+    "competencies",
+    "credits",
+    "voucher_eligible",
+)
+COMPETENCY_REQUIRED = (
+    "id",
+    "name",
+    "area",
+    "description",
+    "credits",
+    "certified_people",
+    "client_references",
+)
+
 COURSES = EntryKind(
     name="courses",
     content_key="courses",
     model=Course,
-    columns=(
-        "id",
-        "title",
-        "summary",
-        "level",
-        "duration_hours",
-        "delivery",
-        "prerequisites",
-        "competencies",
-        "credits",
-        "voucher_eligible",
-    ),
-    required=(
-        "id",
-        "title",
-        "summary",
-        "level",
-        "duration_hours",
-        "delivery",
-        "prerequisites",
-        "competencies",
-        "credits",
-        "voucher_eligible",
-    ),
+    columns=COURSE_COLUMNS,
+    # The contract's columns (docs/data.md): every one must be in the header.
+    required=COURSE_COLUMNS,
     not_empty=(
         "id",
         "title",
@@ -161,24 +162,8 @@ COMPETENCIES = EntryKind(
         "required_courses",
         "credit_transfer",
     ),
-    required=(
-        "id",
-        "name",
-        "area",
-        "description",
-        "credits",
-        "certified_people",
-        "client_references",
-    ),
-    not_empty=(
-        "id",
-        "name",
-        "area",
-        "description",
-        "credits",
-        "certified_people",
-        "client_references",
-    ),
+    required=COMPETENCY_REQUIRED,
+    not_empty=COMPETENCY_REQUIRED,
     to_entry=_competency_entry,
     id_example="C-STORAGE",
 )
