@@ -9,13 +9,14 @@ RASA_PY := .venv-rasa/bin/python
 
 # The Rasa model is named after a hash of everything training reads, so it is
 # retrained exactly when data/, domain.yml, config.yml or our components change.
-# (The REST and Slack channels, the Slack inbox, the tracker and lock stores, the event
-# broker, the server's speed-ups, apology and messages in rasa_addons/ are not part of
-# the model.)
+# (The REST and Slack channels, the Slack inbox and feedback buttons, the tracker and
+# lock stores, the event brokers, the server's speed-ups, apology and messages in
+# rasa_addons/ are not part of the model.)
 NOT_MODEL := ! -name slack_channel.py ! -name tracker_store.py ! -name lock_store.py \
              ! -name server.py ! -name speedups.py ! -name incremental_states.py \
              ! -name action_failures.py ! -name event_broker.py ! -name messages.py \
-             ! -name store_failures.py ! -name rest_channel.py ! -name slack_inbox.py
+             ! -name store_failures.py ! -name rest_channel.py ! -name slack_inbox.py \
+             ! -name slack_feedback.py ! -name analytics_events.py
 TRAIN_INPUTS := $(sort domain.yml config.yml $(shell find data rasa_addons -type f \( -name '*.yml' -o -name '*.py' \) $(NOT_MODEL) 2>/dev/null))
 TRAIN_HASH := $(shell cat $(TRAIN_INPUTS) | sha256sum | cut -c1-12)
 MODEL := models/partner-assistant-$(TRAIN_HASH).tar.gz
@@ -73,6 +74,7 @@ bench: setup index $(MODEL)  ## benchmarks (not part of the tests); figures go t
 	$(APP_PY) scripts/bench_signin_flood.py --model $(MODEL)
 	$(APP_PY) scripts/bench_limits.py
 	$(APP_PY) scripts/bench_import.py
+	$(APP_PY) -m scripts.bench_analytics
 
 lock:  ## re-resolve the pinned versions from requirements/*.in
 	.venv/bin/pip install -r requirements/app.in && .venv/bin/pip freeze --exclude-editable | sed 's/+cpu//' > requirements/app.lock.txt

@@ -92,5 +92,7 @@ class ActionAskAffirmation(Action):
             for intent in likely_intents(message)
         ]
         buttons.append({"title": "Something else", "payload": "/out_of_scope"})
-        dispatcher.utter_message(text="I'm not sure I understood. Did you mean:", buttons=buttons)
+        dispatcher.utter_message(
+            text="I'm not sure I understood. Did you mean:", buttons=buttons, outcome="fallback"
+        )
         return []

@@ -83,7 +83,9 @@ def send(dispatcher: CollectingDispatcher, answer: Answer) -> list[EventType]:
         {"title": title, "payload": suggestion_payload(doc_id, title)}
         for doc_id, title in answer.suggestions
     ]
-    dispatcher.utter_message(text=answer.text, buttons=buttons or None)
+    # The outcome travels in the BotUttered event's metadata to analytics.
+    outcome = "answered_citation" if answer.known else "dont_know"
+    dispatcher.utter_message(text=answer.text, buttons=buttons or None, outcome=outcome)
     if answer.doc is None:
         return []
     events: list[EventType] = [
@@ -115,7 +117,7 @@ class KnowledgeAction(Action, ABC):
         text = question_text(tracker)
         context = context_of(tracker)
         if not text and not (context.last_doc_id or context.competency or context.course):
-            dispatcher.utter_message(text=ASK_SOMETHING)
+            dispatcher.utter_message(text=ASK_SOMETHING, outcome="fallback")
             return []
         try:
             # Search and entity matching take milliseconds but are CPU work: keep
@@ -123,7 +125,7 @@ class KnowledgeAction(Action, ABC):
             answer = await asyncio.to_thread(self.answer, text, context)
         except Exception:  # any failure of index, model or catalogue: apologise, log
             logger.exception("%s failed for %r", self.action_name, text)
-            dispatcher.utter_message(text=UNAVAILABLE)
+            dispatcher.utter_message(text=UNAVAILABLE, outcome="error")
             return []
         return send(dispatcher, answer)
 

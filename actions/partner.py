@@ -97,11 +97,11 @@ class PartnerAction(Action, ABC):
             reply = await asyncio.to_thread(self._answer, tracker)
         except Exception:  # store, catalogue or index failing: apologise and log
             logger.exception("%s failed", self.action_name)
-            dispatcher.utter_message(text=messages.UNAVAILABLE)
+            dispatcher.utter_message(text=messages.UNAVAILABLE, outcome="error")
             return []
-        dispatcher.utter_message(text=reply.text)
+        dispatcher.utter_message(text=reply.text, outcome="answered_partner_data")
         if reply.card and tracker.get_latest_input_channel() in CARD_CHANNELS:
-            dispatcher.utter_message(json_message=reply.card)
+            dispatcher.utter_message(json_message=reply.card, outcome="answered_partner_data")
         return reply.events
 
 

@@ -10,19 +10,25 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import catalogue_refresh, logs, rate_limits
+from bot import analytics_ingest, catalogue_refresh, logs, rate_limits
 from bot.api_errors import documented, store_unavailable
 from bot.reminder_scheduler import ReminderScheduler
 from bot.routers import (
     actions,
     admin,
+    analytics,
+    audit,
     auth,
     chat,
+    chat_stream,
+    feedback,
     handoff,
+    handoff_live,
     health,
     knowledge,
     linking,
     oidc,
+    ops,
     partners,
     portal,
     reminders,
@@ -59,8 +65,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The reminders on their schedule (PA_REMINDERS_ENABLED, PA_REMINDERS_SCHEDULE).
     app.state.reminder_scheduler = ReminderScheduler(settings)
     app.state.reminder_scheduler.start()
+    # Rasa's events into the analytics tables; the daily transcript retention.
+    analytics_running = analytics_ingest.start(settings)
     logger.info("app ready")
     yield
+    analytics_ingest.stop(analytics_running)
     app.state.reminder_scheduler.shutdown()
     app.state.sync_scheduler.shutdown()
     await catalogue_refresh.stop(refreshing)
@@ -97,12 +106,24 @@ def create_app() -> FastAPI:
         responses=documented(400, 401, 403, 422, 429, 503),
     )
     app.include_router(
+        chat_stream.router, dependencies=api, responses=documented(401, 403, 422, 429)
+    )
+    app.include_router(
+        feedback.router, dependencies=api, responses=documented(400, 401, 403, 404, 422, 429, 503)
+    )
+    app.include_router(feedback.internal_router, include_in_schema=False)
+    app.include_router(
         linking.router,
         dependencies=api,
         responses=documented(400, 401, 403, 404, 410, 422, 429, 503),
     )
     app.include_router(
         handoff.router, dependencies=api, responses=documented(400, 401, 403, 404, 422, 429, 503)
+    )
+    app.include_router(
+        handoff_live.router,
+        dependencies=api,
+        responses=documented(400, 401, 403, 404, 422, 429, 503),
     )
     app.include_router(
         admin.router, dependencies=api, responses=documented(400, 401, 403, 422, 429, 503)
@@ -113,8 +134,15 @@ def create_app() -> FastAPI:
     app.include_router(
         reminders.admin_router, dependencies=api, responses=documented(400, 401, 403, 422, 429, 503)
     )
+    app.include_router(
+        audit.router, dependencies=api, responses=documented(401, 403, 422, 429, 503)
+    )
+    app.include_router(
+        analytics.router, dependencies=api, responses=documented(401, 403, 404, 422, 429, 503)
+    )
     app.include_router(widget.api_router, dependencies=api, responses=documented(429))
     app.include_router(web.router)
+    app.include_router(ops.router)
     app.include_router(widget.router)
     web.mount_static(app)
     # The sites allowed to embed the widget (PA_WIDGET_ALLOWED_ORIGINS) get CORS on its API.

@@ -161,6 +161,56 @@ class Settings(BaseSettings):
     slack_api_base_url: str = Field(
         default="https://slack.com/api/", validation_alias="SLACK_API_BASE_URL"
     )
+    # Live handoff (partners/handoff_live.py, docs: live handoff).
+    handoff_slack_channel: str = Field(
+        default="",
+        description="The office's Slack channel id (e.g. C0123456) told of every new "
+        "handoff ticket; empty = no Slack notice (the console's queue still updates live).",
+    )
+    office_hours: str = Field(
+        default="",
+        description="When a person of the program office answers, e.g. 'Mon-Fri 09:00-17:00' "
+        "(spans separated by ';'); empty = no promise of when.",
+    )
+    office_timezone: str = Field(
+        default="UTC", description="The IANA time zone of PA_OFFICE_HOURS, e.g. Europe/Berlin."
+    )
+
+    # Analytics (partners/analytics, bot/analytics_ingest.py, docs/operations.md).
+    analytics_source: str = Field(
+        default="sqlite",
+        description="Where the app reads Rasa's events: 'sqlite' (the file endpoints.yml's "
+        "broker writes under PA_VAR_DIR), 'rabbitmq' (PA_RABBITMQ_*, the production "
+        "profile) or 'off'.",
+    )
+    analytics_events_db: str = Field(
+        default="", description="The SQLite events file; empty = PA_VAR_DIR/rasa-events.db."
+    )
+    rabbitmq_host: str = "127.0.0.1"
+    rabbitmq_port: int = 5672
+    rabbitmq_user: str = "guest"
+    rabbitmq_password: str = ""
+    rabbitmq_queue: str = Field(default="rasa_events", description="Rasa's events queue.")
+    analytics_cluster_threshold: float = Field(
+        default=0.55,
+        gt=0,
+        le=1,
+        description="Cosine similarity from which an unanswered question joins a cluster.",
+    )
+    transcript_retention_days: int = Field(
+        default=90,
+        ge=0,
+        description="Transcript texts (turns, feedback comments, closed handoff tickets) "
+        "older than this many days are deleted daily, counts kept; 0 = kept forever.",
+    )
+    transcript_retention_schedule: str = Field(
+        default="40 3 * * *", description="When the retention runs: a cron expression."
+    )
+    tracker_store_url: str = Field(
+        default="",
+        description="Rasa's tracker store, whose old conversations the retention deletes "
+        "(SQLAlchemy URL); empty = the embedded SQLite file PA_VAR_DIR/rasa-trackers.db.",
+    )
 
     # Rasa's calls of the action webhook.
     action_secret: str = Field(

@@ -20,6 +20,7 @@ from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from partners.auth import TokenClaims
+from partners.clock import aware
 from partners.models import Base
 
 CONVERSATION_ID_LIMIT = 200
@@ -43,11 +44,6 @@ class ConversationBinding(Base):
     token_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     bound_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes even for timezone-aware columns; they are UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def bind(
@@ -80,7 +76,7 @@ def bind(
         )
     elif row.partner_id != claims.subject:
         raise ConversationOwnedError(conversation_id)
-    elif row.token_id != claims.token_id or _aware(row.expires_at) != claims.expires_at:
+    elif row.token_id != claims.token_id or aware(row.expires_at) != claims.expires_at:
         row.token_id, row.expires_at = claims.token_id, claims.expires_at
     session.flush()
 
@@ -92,7 +88,7 @@ def binding_of(session: Session, conversation_id: str) -> ConversationBinding | 
 
 def is_current(binding: ConversationBinding, now: dt.datetime) -> bool:
     """Whether the sign-in behind ``binding`` has not expired at ``now``."""
-    return _aware(binding.expires_at) > now
+    return aware(binding.expires_at) > now
 
 
 # A web chat session handle is "<conversation id>.<MAC>": the browser holds the MAC,
@@ -127,3 +123,17 @@ def conversation_of(secret: str, handle: str) -> tuple[str, str] | None:
     if not hmac.compare_digest(mac.encode(), _mac(secret, conversation_id).encode()):
         return None
     return conversation_id, parts[1]
+
+
+def channel_of(sender_id: str, input_channel: str | None) -> str:
+    """Return ``web``, ``slack`` or ``api`` for a conversation's user message.
+
+    The app's web chat (widget and page) talks to Rasa's REST channel with
+    ``web:...`` conversation ids; Slack has its own channel; anything else reaching
+    Rasa (the REST channel used by scripts, the portal's API) counts as ``api``.
+    """
+    if input_channel == "slack":
+        return "slack"
+    if sender_id.startswith("web:"):
+        return "web"
+    return "api"

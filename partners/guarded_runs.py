@@ -24,22 +24,12 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from partners.clock import aware, utc_now
 from partners.models import GuardedRun
 
 logger = logging.getLogger(__name__)
 
 ABANDONED = "abandoned: the process running it stopped before it finished"
-
-
-def utc_now() -> dt.datetime:
-    """Return the current time in UTC."""
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def aware(moment: dt.datetime) -> dt.datetime:
-    """Return ``moment`` with its time zone (UTC when SQLite handed it back naive)."""
-    # Every time stored in a run table is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 @dataclass(frozen=True)

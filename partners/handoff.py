@@ -8,7 +8,10 @@ The one place for the rules of a handoff, used by the chat action
 - a ticket keeps the last ``TRANSCRIPT_LIMIT`` lines of the conversation it was
   opened from, each ``role`` (``user`` or ``bot``), ``text`` and ``timestamp``;
 - asking again from the same conversation while its ticket is still ``open`` adds
-  the new lines to that ticket instead of opening another one.
+  the new lines to that ticket instead of opening another one;
+- a Slack conversation's ticket keeps the channel and thread its replies go to.
+
+Claims, operator replies and hand-backs (the live handoff) are ``partners.handoff_live``.
 
 Functions flush but never commit: the caller owns the transaction.
 """
@@ -25,6 +28,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from partners.clock import aware
 from partners.models import TICKET_STATUSES, HandoffTicket
 
 logger = logging.getLogger(__name__)
@@ -55,6 +59,10 @@ class TicketNotFoundError(LookupError):
         self.ticket_id = ticket_id
 
 
+class TicketHeldError(HandoffError):
+    """Another operator holds the ticket's conversation (or none does, for a reply)."""
+
+
 @dataclass(frozen=True)
 class TranscriptLine:
     """One message of the conversation."""
@@ -82,6 +90,17 @@ class Ticket:
     transcript: list[TranscriptLine]
     # True when open_ticket found this conversation's open ticket and added to it.
     already_open: bool = False
+    claimed_by: str | None = None
+    claimed_by_name: str | None = None
+    claimed_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+    slack_channel: str | None = None
+    slack_thread_ts: str | None = None
+
+    @property
+    def held(self) -> bool:
+        """Whether a person of the program office holds the conversation now."""
+        return self.status == "assigned" and self.claimed_by is not None
 
     @property
     def last_user_message(self) -> str | None:
@@ -97,15 +116,10 @@ class TicketPage:
     total: int
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes even for timezone-aware columns; they are UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
 def _clean_line(line: TranscriptLine) -> TranscriptLine:
     if line.role not in ROLES:
         raise HandoffError(f"a transcript line's role must be one of {', '.join(ROLES)}")
-    stamp = _aware(line.timestamp) if line.timestamp else None
+    stamp = aware(line.timestamp) if line.timestamp else None
     return TranscriptLine(line.role, line.text[:TEXT_LIMIT], stamp)
 
 
@@ -127,16 +141,27 @@ def _load(text: str) -> list[TranscriptLine]:
     return lines
 
 
-def _ticket(row: HandoffTicket, *, already_open: bool = False) -> Ticket:
+def _maybe_aware(moment: dt.datetime | None) -> dt.datetime | None:
+    return aware(moment) if moment is not None else None
+
+
+def ticket_of(row: HandoffTicket, *, already_open: bool = False) -> Ticket:
+    """Return a stored ticket row as a ``Ticket``."""
     return Ticket(
         id=row.id,
         partner_id=row.partner_id,
         sender_id=row.sender_id,
         channel=row.channel,
         status=row.status,
-        created_at=_aware(row.created_at),
+        created_at=aware(row.created_at),
         transcript=_load(row.transcript),
         already_open=already_open,
+        claimed_by=row.claimed_by,
+        claimed_by_name=row.claimed_by_name,
+        claimed_at=_maybe_aware(row.claimed_at),
+        updated_at=_maybe_aware(row.updated_at) or aware(row.created_at),
+        slack_channel=row.slack_channel,
+        slack_thread_ts=row.slack_thread_ts,
     )
 
 
@@ -177,6 +202,8 @@ def open_ticket(
     transcript: Iterable[TranscriptLine],
     *,
     now: dt.datetime | None = None,
+    slack_channel: str | None = None,
+    slack_thread_ts: str | None = None,
 ) -> Ticket:
     """Open a ticket for a conversation, or add to the one still open for it.
 
@@ -189,6 +216,8 @@ def open_ticket(
         transcript: The conversation so far, oldest first; its last
             ``TRANSCRIPT_LIMIT`` non-empty lines are kept.
         now: The creation time; the clock when None.
+        slack_channel: A Slack conversation's channel, where replies go.
+        slack_thread_ts: Its thread (the ``ts`` of the message that began it).
 
     Returns:
         The ticket; ``already_open`` is True when an open ticket of the same
@@ -204,19 +233,26 @@ def open_ticket(
     if not channel or len(channel) > CHANNEL_LIMIT:
         raise HandoffError(f"channel must be 1 to {CHANNEL_LIMIT} characters")
     lines = _clean_transcript(transcript)
+    moment = now or dt.datetime.now(dt.timezone.utc)
     existing = _open_ticket_of(session, partner_id, sender_id, channel)
     if existing is not None:
         existing.transcript = _dump(_merge(_load(existing.transcript), lines))
+        existing.updated_at = moment
+        existing.slack_channel = slack_channel or existing.slack_channel
+        existing.slack_thread_ts = slack_thread_ts or existing.slack_thread_ts
         session.flush()
         logger.info("handoff ticket #%s extended (%s/%s)", existing.id, channel, sender_id)
-        return _ticket(existing, already_open=True)
+        return ticket_of(existing, already_open=True)
     row = HandoffTicket(
         partner_id=partner_id,
         sender_id=sender_id,
         channel=channel,
         transcript=_dump(lines),
         status="open",
-        created_at=now or dt.datetime.now(dt.timezone.utc),
+        created_at=moment,
+        updated_at=moment,
+        slack_channel=slack_channel,
+        slack_thread_ts=slack_thread_ts,
     )
     session.add(row)
     session.flush()
@@ -228,7 +264,7 @@ def open_ticket(
         sender_id,
         len(lines),
     )
-    return _ticket(row)
+    return ticket_of(row)
 
 
 def _check_status(status: str) -> str:
@@ -267,13 +303,13 @@ def list_tickets(
         .limit(limit)
         .offset(offset)
     )
-    return TicketPage([_ticket(row) for row in rows], total)
+    return TicketPage([ticket_of(row) for row in rows], total)
 
 
 def get_ticket(session: Session, ticket_id: int) -> Ticket | None:
     """Return the ticket with ``ticket_id``, or None."""
     row = session.get(HandoffTicket, ticket_id)
-    return _ticket(row) if row is not None else None
+    return ticket_of(row) if row is not None else None
 
 
 def update_status(session: Session, ticket_id: int, status: str) -> Ticket:
@@ -282,13 +318,19 @@ def update_status(session: Session, ticket_id: int, status: str) -> Ticket:
     Raises:
         HandoffError: An unknown status.
         TicketNotFoundError: No ticket has ``ticket_id``.
+        TicketHeldError: An operator holds the conversation (hand it back instead).
 
     """
     _check_status(status)
     row = session.get(HandoffTicket, ticket_id)
     if row is None:
         raise TicketNotFoundError(ticket_id)
+    if row.claimed_by is not None and row.status == "assigned":
+        raise TicketHeldError(
+            f"ticket {ticket_id} is held by {row.claimed_by}: hand it back to change it"
+        )
     previous, row.status = row.status, status
+    row.updated_at = dt.datetime.now(dt.timezone.utc)
     session.flush()
     logger.info("handoff ticket #%s: %s -> %s", ticket_id, previous, status)
-    return _ticket(row)
+    return ticket_of(row)

@@ -19,6 +19,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, DateTime, String, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from partners.clock import aware
 from partners.models import Base, ChatLink, Partner
 
 LINK_CODE_TTL = dt.timedelta(minutes=15)
@@ -74,11 +75,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes even for timezone-aware columns; they are UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
 def _digest(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
@@ -90,7 +86,7 @@ def _identity(link: ChatLink) -> LinkedIdentity:
         channel=link.channel,
         external_user_id=link.external_user_id,
         team_id=link.team_id,
-        linked_at=_aware(link.linked_at),
+        linked_at=aware(link.linked_at),
     )
 
 
@@ -143,7 +139,7 @@ def _usable_code(session: Session, code: str, now: dt.datetime) -> LinkCode:
         raise LinkCodeError("This link is not valid. Ask the assistant in Slack for a new one.")
     if row.used_at is not None:
         raise LinkCodeError(_USED)
-    if _aware(row.expires_at) <= now:
+    if aware(row.expires_at) <= now:
         raise LinkCodeError("This link has expired. Ask the assistant in Slack for a new one.")
     return row
 
@@ -156,7 +152,7 @@ def pending_link(session: Session, code: str, *, now: dt.datetime | None = None)
 
     """
     row = _usable_code(session, code, now or _now())
-    return PendingLink(row.channel, row.external_user_id, row.team_id, _aware(row.expires_at))
+    return PendingLink(row.channel, row.external_user_id, row.team_id, aware(row.expires_at))
 
 
 def redeem_link_code(

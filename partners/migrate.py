@@ -28,6 +28,8 @@ MODEL_MODULES = (
     "partners.linking",
     "partners.sessions",
     "partners.conversations",
+    "partners.analytics.models",
+    "partners.feedback",
 )
 
 

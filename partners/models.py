@@ -211,6 +211,20 @@ class HandoffTicket(Base):
     transcript: Mapped[str] = mapped_column(Text, doc="The conversation as JSON text.")
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Live handoff (partners.handoff): who holds the conversation, since when.
+    claimed_by: Mapped[str | None] = mapped_column(
+        String(254), nullable=True, doc="The operator's e-mail while one holds it."
+    )
+    claimed_by_name: Mapped[str | None] = mapped_column(
+        String(200), nullable=True, doc="That operator's name, as the partner sees it."
+    )
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True, index=True, doc="The last change of any kind."
+    )
+    # Where a Slack conversation's replies go (its channel and thread).
+    slack_channel: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    slack_thread_ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class CatalogueRelease(Base):
@@ -412,3 +426,16 @@ class ReminderRun(GuardedRun):
         doc="The clock the run used (a sample-mode run may set it).",
         sort_order=-2,
     )
+
+
+class AuditEntry(Base):
+    """One operator read of a conversation, or one operator action on it (``partners.audit``)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(254), doc="The operator's e-mail.")
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str] = mapped_column(String(200), doc="What was read or changed.")
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -24,7 +24,10 @@ with Rasa's own connector it:
   The input channel ``slack`` itself vouches for the user: only this connector, after
   checking Slack's signature, produces it (``partners/identity.py``);
 - replies in threads and renders markdown, buttons (Slack blocks) and the
-  tier-progress card the Slack way.
+  tier-progress card the Slack way;
+- puts thumbs up / down buttons under the last message of each answer and records
+  the votes (and, after a thumbs down, a comment) through the app
+  (``rasa_addons/slack_feedback.py``).
 
 Runs in the Rasa server's Python 3.10 environment: Rasa, Sanic, SQLAlchemy, slack_sdk.
 """
@@ -50,6 +53,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from rasa_addons import slack_feedback
 from rasa_addons.messages import TROUBLE
 from rasa_addons.slack_inbox import InboxMessage, InboxUnavailableError, SlackInbox
 
@@ -232,6 +236,36 @@ class SlackReplies(SlackBot):
     ) -> None:
         super().__init__(token, slack_channel, thread_id, proxy)
         self.client = AsyncWebClient(token, base_url=api_base_url, proxy=proxy)
+        # While answering a turn, its newest message waits here, so the last one can
+        # carry the feedback buttons (``finish_turn``).
+        self.holding = False
+        self._held: dict[str, Any] | None = None
+
+    async def _post_message(self, channel: str, **kwargs: Any) -> None:
+        if not self.holding:
+            await super()._post_message(channel, **kwargs)
+            return
+        await self._post_held()
+        self._held = {"channel": channel, **kwargs}
+
+    async def _post_held(self, extra: dict[str, Any] | None = None) -> None:
+        held, self._held = self._held, None
+        if held is None:
+            return
+        channel = held.pop("channel")
+        if extra is None:
+            await super()._post_message(channel, **held)
+            return
+        combined = slack_feedback.with_feedback(held, extra)
+        if combined is None:  # no room in that message: the buttons go on their own
+            await super()._post_message(channel, **held)
+            combined = {"text": "Was this answer helpful?", "blocks": [extra]}
+        await super()._post_message(channel, **combined)
+
+    async def finish_turn(self, feedback: dict[str, Any] | None) -> None:
+        """Post the turn's last message, with ``feedback`` (a block) added; stop holding."""
+        self.holding = False
+        await self._post_held(feedback)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Post the answer as one mrkdwn message (Rasa's splits it per paragraph)."""
@@ -320,6 +354,10 @@ class SlackChannel(SlackInput):
         self.inbox = inbox or SlackInbox.from_environment()
         self._on_new_message: OnNewMessage | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.feedback = slack_feedback.SlackFeedback(
+            AsyncWebClient(self.slack_token, base_url=self.api_base_url, proxy=self.proxy),
+            self._get_conversation_id,
+        )
         if self.enabled:
             logger.info(
                 "Slack channel enabled (Slack API at %s, inbox %s)",
@@ -471,11 +509,18 @@ class SlackChannel(SlackInput):
         user_message = UserMessage(
             message.text, output, message.sender_id, input_channel=self.name(), metadata=metadata
         )
+        if isinstance(output, SlackReplies):
+            output.holding = True
         try:
             if self._on_new_message is None:
                 raise RuntimeError("the Slack channel is not connected to Rasa yet")
             await self._on_new_message(user_message)
+            if isinstance(output, SlackReplies):
+                turn = user_message.message_id
+                await output.finish_turn(slack_feedback.feedback_block(message.sender_id, turn))
         except Exception as error:  # any failing store or service: tell the user, log it
+            if isinstance(output, SlackReplies):
+                await self._post_what_was_said(output, message.key)
             logger.error(
                 "Slack message %s failed, the user is told to try again: %s: %s",
                 message.key,
@@ -486,6 +531,13 @@ class SlackChannel(SlackInput):
                 await self._retry_later(message)
                 return
         await self._settle(message.key)
+
+    async def _post_what_was_said(self, output: SlackReplies, key: str) -> None:
+        """Post a held message of a failed turn (no feedback); the outage reply goes next."""
+        try:
+            await output.finish_turn(None)
+        except Exception as error:
+            logger.error("Slack message %s: a reply was not posted: %s", key, error)
 
     async def _tell_trouble(self, output: OutputChannel, message: InboxMessage) -> bool:
         try:
@@ -572,6 +624,15 @@ class SlackChannel(SlackInput):
             payload = json.loads(raw)
         except (ValueError, RecursionError):
             return response.text("The payload is not JSON.", status=HTTPStatus.BAD_REQUEST)
+        if slack_feedback.is_feedback_comment(payload):
+            answer = await self.feedback.handle_comment(payload)
+            return response.json(answer) if answer else response.text("")
+        if slack_feedback.is_feedback_click(payload):
+            vote = self.feedback.click(payload)
+            if vote is None:
+                raise BadSlackRequestError("the feedback button's value is malformed")
+            self._spawn(self.feedback.handle_click(payload, vote))  # acknowledged at once
+            return response.text("")
         return await self._accept(self.message_from_interaction(payload))
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:

@@ -41,6 +41,8 @@ APP_PORT = int(os.environ.get("PA_TEST_APP_PORT", "8000"))
 RASA_PORT = int(os.environ.get("PA_TEST_RASA_PORT", "5005"))
 # The demo portal the launcher starts in sample mode (the widget's embedding page).
 PORTAL_PORT = int(os.environ.get("PA_TEST_PORTAL_PORT", str(APP_PORT + 1)))
+# The program office's Slack channel for handoff notices, in the stack under test.
+OFFICE_HANDOFF_CHANNEL = "C0OFFICEHANDOFF"
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -154,6 +156,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlack) -> It
     env["PA_VAR_DIR"] = str(log.parent)
     # The Slack channel is enabled, with test credentials, and talks to the fake Slack.
     env.update(fake_slack.stack_env)
+    # Handoff notices go to the office's channel on the same fake Slack.
+    env["PA_HANDOFF_SLACK_CHANNEL"] = OFFICE_HANDOFF_CHANNEL
     with log.open("wb") as out:
         launcher = subprocess.Popen(
             [

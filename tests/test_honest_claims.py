@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.handoff import TICKET_EXTENDED, TICKET_OPENED
+from actions.handoff import (
+    NO_HOURS,
+    OFFICE_CLOSED,
+    OFFICE_OPEN,
+    TICKET_EXTENDED,
+    TICKET_OPENED,
+)
 from knowledge.catalogue import load_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,14 +56,20 @@ def test_sign_in_says_how_it_really_works() -> None:
     assert 'id="partner-id"' in page and 'id="passcode"' in page
 
 
-def test_talk_to_a_person_promises_only_a_ticket() -> None:
-    # (b) Nobody is notified: a ticket is recorded, the program office reviews tickets.
-    for text in (TICKET_OPENED.format(id=12), TICKET_EXTENDED.format(id=12)):
-        assert "ticket #12" in text and "reviews its tickets" in text
-        assert "nobody is alerted right away" in text
+def test_talk_to_a_person_promises_what_the_live_handoff_does() -> None:
+    # (b) The ticket is recorded and the office alerted (its live queue, its Slack
+    # channel); a time is named only from the configured office hours, and none without.
+    opened, extended = TICKET_OPENED.format(id=12), TICKET_EXTENDED.format(id=12)
+    assert "ticket #12" in opened and "alerted the program office" in opened
+    assert "ticket #12" in extended and "sees it in its queue" in extended
+    assert "shortly" in OFFICE_OPEN
+    assert "{when}" in OFFICE_CLOSED and "closed right now" in OFFICE_CLOSED
+    assert "can't say when" in NO_HOURS
+    for text in (opened, extended, OFFICE_OPEN, OFFICE_CLOSED, NO_HOURS):
+        assert "nobody is alerted" not in text.lower()
         assert not PROMISES.search(text)
     help_text = fact_text("F-HUMAN-HELP")
-    assert "ticket" in help_text and "Nobody is alerted" in help_text
+    assert "ticket" in help_text
     assert not PROMISES.search(help_text)
 
 

@@ -57,7 +57,7 @@ class _BodyTooLargeError(Exception):
     pass
 
 
-def _refusal(request: Request, settings: Settings) -> JSONResponse | None:
+def refusal(request: Request, settings: Settings) -> JSONResponse | None:
     """Return the answer to a call that is not Rasa's, or None for Rasa's."""
     expected = settings.action_secret
     if not expected:
@@ -88,9 +88,9 @@ async def _body(request: Request, limit: int) -> bytes:
 async def webhook(request: Request) -> JSONResponse:
     """Run the custom action Rasa asks for and return its events and messages."""
     settings: Settings = request.app.state.settings
-    refusal = _refusal(request, settings)
-    if refusal is not None:
-        return refusal
+    refused = refusal(request, settings)
+    if refused is not None:
+        return refused
     try:
         body = await _body(request, settings.action_body_limit)
     except _BodyTooLargeError:
@@ -128,7 +128,7 @@ async def webhook(request: Request) -> JSONResponse:
 @router.get("/actions", include_in_schema=False)
 async def list_actions(request: Request) -> JSONResponse:
     """List the registered actions, as rasa-sdk's server does (for Rasa only)."""
-    refusal = _refusal(request, request.app.state.settings)
-    if refusal is not None:
-        return refusal
+    refused = refusal(request, request.app.state.settings)
+    if refused is not None:
+        return refused
     return JSONResponse([item.model_dump() for item in _executor(request).list_actions()])

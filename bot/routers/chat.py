@@ -9,6 +9,12 @@ handle and, for a partner's conversation, the bearer token's subject against its
 owner, then binds the conversation to that sign-in, so chat actions know the partner
 without any token passing through Rasa. Nobody writes into or reads another's
 conversation.
+
+Live handoff: each turn's reply says where the conversation stands (``handoff``:
+null, ``waiting`` for a person, or ``with_person``); while a person holds it the
+assistant is silent (``messages: []``, proven by the REST channel, never assumed),
+and ``GET /v1/chat/stream`` (``bot.routers.chat_stream``) brings the operator's
+replies and the handoff's changes to the widget as server-sent events.
 """
 
 from __future__ import annotations
@@ -22,8 +28,8 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.api_errors import TROUBLE_HEADERS
 from bot.deps import Context, bearer_token, verified_bearer
-from bot.rasa_client import RasaClient, RasaUnavailableError
-from partners import conversations
+from bot.rasa_client import RasaClient, RasaUnavailableError, new_message_id
+from partners import conversations, handoff_live
 from partners.auth import jwt_secret, verify_token
 from partners.messages import TROUBLE
 
@@ -32,6 +38,7 @@ logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
 
 HISTORY_LIMIT = 200
+Handoff = Literal["waiting", "with_person"] | None
 NOT_YOURS = (
     "this chat session belongs to another sign-in; start a new one with POST /v1/chat/session"
 )
@@ -58,6 +65,14 @@ class BotMessage(BaseModel):
     buttons: list[dict[str, Any]] = Field(default_factory=list)
     custom: dict[str, Any] | None = None
     image: str | None = None
+    turn: str | None = Field(default=None, description="The message id of the turn it answers.")
+    origin: Literal["operator", "handoff"] | None = Field(
+        default=None,
+        serialization_alias="from",
+        description="'operator': a person of the program office wrote it; 'handoff': the "
+        "handoff's own notice; absent: the assistant.",
+    )
+    operator: str | None = Field(default=None, description="The operator's name.")
 
 
 class UserMessage(BaseModel):
@@ -65,6 +80,7 @@ class UserMessage(BaseModel):
 
     role: Literal["user"] = "user"
     text: str
+    turn: str | None = None
 
 
 class ChatReply(BaseModel):
@@ -72,6 +88,8 @@ class ChatReply(BaseModel):
 
     session: str
     messages: list[BotMessage]
+    turn: str = Field(description="The message id of this turn (for feedback).")
+    handoff: Handoff = None
 
 
 class ChatHistory(BaseModel):
@@ -79,6 +97,7 @@ class ChatHistory(BaseModel):
 
     session: str
     messages: list[UserMessage | BotMessage]
+    handoff: Handoff = None
 
 
 class ChatCaller(BaseModel):
@@ -111,7 +130,7 @@ def _forbidden(reason: str = NOT_YOURS) -> HTTPException:
     return HTTPException(status.HTTP_403_FORBIDDEN, reason)
 
 
-def _conversation(handle: str, caller: ChatCaller, context: Context) -> str:
+def conversation_for(handle: str, caller: ChatCaller, context: Context) -> str:
     """Return the conversation a handle names, after checking the caller may use it."""
     found = conversations.conversation_of(jwt_secret(context.settings), handle)
     if found is None:
@@ -148,7 +167,8 @@ def _bind(conversation_id: str, caller: ChatCaller, context: Context) -> None:
         session.commit()
 
 
-def _trouble(reason: str, *args: object) -> HTTPException:
+def trouble(reason: str, *args: object) -> HTTPException:
+    """Log why a chat call failed; return the 503 "try again in a minute" to raise."""
     logger.error("chat: " + reason, *args)
     return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, TROUBLE, headers=TROUBLE_HEADERS)
 
@@ -195,17 +215,25 @@ async def send_message(
             (the assistant is having trouble: try again in a minute).
 
     """
-    conversation_id = _conversation(body.session, caller, context)
+    conversation_id = conversation_for(body.session, caller, context)
     # The store is reached synchronously: off the event loop, as sync routes are.
     await run_in_threadpool(_bind, conversation_id, caller, context)
     try:
-        replies = await rasa.send(conversation_id, body.message)
+        turn = await rasa.turn(conversation_id, body.message, new_message_id())
     except RasaUnavailableError as exc:
-        raise _trouble("message to %s not processed: %s", conversation_id, exc) from exc
-    messages = [_bot_message(reply) for reply in replies]
-    if not messages:
-        raise _trouble("Rasa answered nothing to a message of %s", conversation_id)
-    return ChatReply(session=body.session, messages=messages)
+        raise trouble("message to %s not processed: %s", conversation_id, exc) from exc
+    messages = [_bot_message(reply) for reply in turn.replies]
+    for message in messages:
+        message.turn = turn.message_id
+    if not messages and not turn.silent_by_handoff:
+        raise trouble("Rasa answered nothing to a message of %s", conversation_id)
+    state = await run_in_threadpool(_handoff_state, conversation_id, context)
+    return ChatReply(session=body.session, messages=messages, turn=turn.message_id, handoff=state)
+
+
+def _handoff_state(conversation_id: str, context: Context) -> Handoff:
+    with context.session() as session:
+        return handoff_live.state_of(handoff_live.current_ticket(session, conversation_id))
 
 
 def _button_titles(data: dict[str, Any]) -> dict[str, str]:
@@ -224,13 +252,20 @@ def history_messages(events: list[dict[str, Any]]) -> list[UserMessage | BotMess
     """
     messages: list[UserMessage | BotMessage] = []
     titles: dict[str, str] = {}
+    turn: str | None = None
     for event in events:
         if event.get("event") == "user" and event.get("text"):
             text = str(event["text"])
-            messages.append(UserMessage(text=titles.get(text, text)))
+            turn = event.get("message_id") or None
+            messages.append(UserMessage(text=titles.get(text, text), turn=turn))
         elif event.get("event") == "bot":
             data = event.get("data") or {}
             message = _bot_message({**data, "text": event.get("text")})
+            metadata = event.get("metadata") or {}
+            if metadata.get("from") in ("operator", "handoff"):
+                message.origin, message.operator = metadata["from"], metadata.get("operator")
+            else:
+                message.turn = turn
             if message.text or message.buttons or message.custom or message.image:
                 messages.append(message)
             titles = _button_titles(data)
@@ -250,9 +285,10 @@ async def history(
         HTTPException: 401 (sign in), 403 (not your session), 503 with Retry-After.
 
     """
-    conversation_id = _conversation(session, caller, context)
+    conversation_id = conversation_for(session, caller, context)
     try:
         events = await rasa.events(conversation_id)
     except RasaUnavailableError as exc:
-        raise _trouble("history of %s not read: %s", conversation_id, exc) from exc
-    return ChatHistory(session=session, messages=history_messages(events))
+        raise trouble("history of %s not read: %s", conversation_id, exc) from exc
+    state = await run_in_threadpool(_handoff_state, conversation_id, context)
+    return ChatHistory(session=session, messages=history_messages(events), handoff=state)

@@ -8,7 +8,9 @@ Tickets hold transcripts, so every call needs a verified identity:
   and changes every ticket.
 
 An anonymous chat user asks for a person in the chat (``action_human_handoff``), not
-here. The rules live in ``partners.handoff``, shared with the chat action.
+here. The rules live in ``partners.handoff``, shared with the chat action. The live
+handoff (claim, reply, hand back, the live streams) is ``bot/routers/handoff_live.py``;
+an operator's read of a ticket is written to the audit log.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, st
 from pydantic import BaseModel, Field
 
 from bot.deps import Caller, Context
-from partners import handoff
+from partners import handoff, handoff_live
 from partners.handoff import Role, TicketStatus
 from partners.identity import Identity
 
@@ -81,6 +83,11 @@ class TicketSummaryOut(BaseModel):
     created_at: dt.datetime
     lines: int
     last_user_message: str | None
+    claimed_by: str | None = Field(description="The holder's e-mail, or null.")
+    claimed_by_name: str | None = Field(description="The holder's name, as the partner sees it.")
+    claimed_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    held: bool = Field(description="Whether a person holds the conversation now.")
 
 
 class TicketOut(TicketSummaryOut):
@@ -133,6 +140,11 @@ def _summary(ticket: handoff.Ticket) -> TicketSummaryOut:
         created_at=ticket.created_at,
         lines=len(ticket.transcript),
         last_user_message=ticket.last_user_message,
+        claimed_by=ticket.claimed_by,
+        claimed_by_name=ticket.claimed_by_name,
+        claimed_at=ticket.claimed_at,
+        updated_at=ticket.updated_at,
+        held=ticket.held,
     )
 
 
@@ -205,9 +217,12 @@ def get_ticket(ticket_id: TicketId, identity: Caller, context: Context) -> Ticke
             (whose existence is not revealed).
 
     """
+    partner_id = _visible_partner(identity)
     with context.session() as session:
         ticket = handoff.get_ticket(session, ticket_id)
-    partner_id = _visible_partner(identity)
+        if ticket is not None and identity.is_operator:
+            ticket = handoff_live.read_ticket(session, ticket_id, identity.subject)
+            session.commit()
     if ticket is None or (partner_id is not None and ticket.partner_id != partner_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"there is no handoff ticket {ticket_id}")
     return _full(ticket)
@@ -220,7 +235,8 @@ def update_ticket(
     """Change a ticket's status (``open``, ``assigned``, ``closed``).
 
     Raises:
-        HTTPException: 404 when there is no such ticket.
+        HTTPException: 404 when there is no such ticket; 409 while an operator holds
+            it (hand it back instead).
 
     """
     try:
@@ -229,5 +245,7 @@ def update_ticket(
             session.commit()
     except handoff.TicketNotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except handoff.TicketHeldError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     logger.info("operator %s set ticket #%s to %s", operator_.subject, ticket_id, body.status)
     return _full(ticket)

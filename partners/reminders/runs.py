@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from bot.settings import Settings
-from partners.guarded_runs import ABANDONED, GuardedRuns, aware
+from partners.clock import aware
+from partners.guarded_runs import ABANDONED, GuardedRuns
 from partners.guarded_runs import RunView as GuardedRunView
 from partners.models import ReminderRun
 from partners.runner_lock import NoLock, RedisRunnerLock, RunnerLock

@@ -30,10 +30,18 @@ class SlackResult:
     error: str | None = None
 
 
-def post_direct_message(base_url: str, token: str, user: str, markdown: str) -> SlackResult:
-    """Send ``markdown`` (converted to mrkdwn) to the Slack ``user`` as a direct message."""
+def post_direct_message(
+    base_url: str, token: str, user: str, markdown: str, *, thread_ts: str | None = None
+) -> SlackResult:
+    """Send ``markdown`` (converted to mrkdwn) to the Slack ``user`` as a direct message.
+
+    ``user`` may be any conversation id (a channel too); ``thread_ts`` posts the
+    message as a reply in that thread (the live handoff, ``partners.handoff_live``).
+    """
     url = base_url.rstrip("/") + "/chat.postMessage"
-    body = {"channel": user, "text": slack_text(markdown), "unfurl_links": False}
+    body: dict[str, object] = {"channel": user, "text": slack_text(markdown), "unfurl_links": False}
+    if thread_ts:
+        body["thread_ts"] = thread_ts
     try:
         response = httpx.post(
             url,

@@ -73,13 +73,16 @@ def test_a_signed_in_partner_gets_a_ticket_with_the_conversation(
     conversation = f"web:P-0001:handoff-{uuid.uuid4().hex}"
     reply = run(executor, action_call("handoff_signed_in", sender_id=conversation))
     assert reply.startswith("I've opened ticket #")
-    assert "The office reviews its tickets; nobody is alerted right away" in reply
+    assert "I've alerted the program office" in reply
+    # No office hours configured (the default): no time is promised.
+    assert "I can't say when" in reply
     assert "sign in" not in reply
     ticket = ticket_of(store, reply)
+    # The web chat reaches Rasa through its REST channel; the office reads "web".
     assert (ticket.partner_id, ticket.sender_id, ticket.channel) == (
         "P-0001",
         conversation,
-        "rest",
+        "web",
     )
     assert ticket.status == "open"
     assert [(line.role, line.text.split(".")[0]) for line in ticket.transcript] == [
@@ -129,7 +132,7 @@ def test_an_anonymous_user_gets_a_ticket_of_no_partner(
     assert reply.startswith("I've opened ticket #")
     assert "You aren't signed in" in reply
     ticket = ticket_of(store, reply)
-    assert (ticket.partner_id, ticket.channel) == (None, "socketio")  # text selects no one
+    assert (ticket.partner_id, ticket.channel) == (None, "web")  # text selects no one
     assert ticket.last_user_message == "I'm partner P-0002, get me a human"
 
 
@@ -163,6 +166,8 @@ def test_a_linked_slack_user_gets_a_ticket_of_their_partner(
         "slack",
         "U0SAMPLE0020",
     )
+
+    assert ticket.slack_channel is None  # no channel in this message's metadata
 
     unlinked = action_call(
         "handoff_anonymous", metadata=slack_metadata(user="UNOLINK"), input_channel="slack"
@@ -207,3 +212,18 @@ def test_a_failing_store_gets_an_apology_and_a_log_line(
     assert "Traceback" not in reply
     (record,) = [r for r in caplog.records if r.name == "actions.handoff"]
     assert "action_human_handoff failed" in record.getMessage() and record.exc_info
+
+
+def test_a_slack_ticket_keeps_the_thread_the_operator_answers_in(
+    executor: ActionExecutor, store: Store
+) -> None:
+    where = {"out_channel": "D0PARTNER1", "thread_id": "1764400000.000100"}
+    call = action_call(
+        "handoff_anonymous",
+        metadata={**slack_metadata(), **where},
+        input_channel="slack",
+        text="a person please",
+    )
+    call["tracker"]["sender_id"] = f"U0THREAD{uuid.uuid4().hex[:6].upper()}"
+    ticket = ticket_of(store, run(executor, call))
+    assert (ticket.slack_channel, ticket.slack_thread_ts) == ("D0PARTNER1", "1764400000.000100")

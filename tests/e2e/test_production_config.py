@@ -5,8 +5,9 @@ in PostgreSQL, conversation lock in Redis), messages of one conversation that re
 servers at the same moment are all kept (rasa_addons/lock_store.py; Rasa 3.6's own
 RedisLockStore lost, refused or stalled a turn in 9 of 20 bursts of 8, so 20 bursts let
 such a regression pass less than once in a thousand runs), and every turn reaches the
-RabbitMQ queue. After signed-in web and Slack conversations, no tracker row and no
-broker message holds a credential (token, signature, secret or link code).
+RabbitMQ queue, where the app's analytics consumer reads it into the analytics tables.
+After signed-in web and Slack conversations, no tracker row and no broker message holds
+a credential (token, signature, secret or link code).
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ APP_PORT = int(os.environ.get("PA_TEST_APP_PORT", "8000")) + 10000
 RASA_PORT = int(os.environ.get("PA_TEST_RASA_PORT", "5005")) + 10000
 RASA_PORTS = (RASA_PORT, RASA_PORT + 1)
 QUEUE = f"partner_assistant_test_{uuid.uuid4().hex[:8]}"
+# The app consumes QUEUE (analytics); the tests read their own copy of every event, a
+# second queue bound to Rasa's fanout exchange.
+COPY_QUEUE = f"{QUEUE}_copy"
+RASA_EXCHANGE = "rasa-exchange"
 TOKEN = "production-test-token"
 JWT_SECRET = "production-test-jwt-secret-0123456789abcdef"
 ACTION_SECRET = "production-test-action-secret"
@@ -70,8 +75,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlack) -> 
         PA_SEED_SAMPLE_DATA="true",
         PA_RASA_URL=",".join(f"http://127.0.0.1:{port}" for port in RASA_PORTS),
         PA_ACTION_ENDPOINT_URL=f"http://127.0.0.1:{APP_PORT}/webhook",
+        PA_ANALYTICS_SOURCE="rabbitmq",
     )
     env.update(local_services_environment(queue=QUEUE, redis_key_prefix="partnerassistanttest"))
+    _bind_copy_queue()
     env.update(fake_slack.stack_env)
     commands = [(app_command(APP_PORT), f"http://127.0.0.1:{APP_PORT}/health")] + [
         (
@@ -126,10 +133,22 @@ def _drain_queue() -> list[dict]:
         channel = connection.channel()
         events: list[dict] = []
         while True:
-            method, _, body = channel.basic_get(QUEUE, auto_ack=True)
+            method, _, body = channel.basic_get(COPY_QUEUE, auto_ack=True)
             if method is None:
                 return events
             events.append(json.loads(body))
+    finally:
+        connection.close()
+
+
+def _bind_copy_queue() -> None:
+    """Declare Rasa's exchange as Rasa does (fanout) and bind the tests' copy queue to it."""
+    connection = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", 5672))
+    try:
+        channel = connection.channel()
+        channel.exchange_declare(RASA_EXCHANGE, exchange_type="fanout")
+        channel.queue_declare(COPY_QUEUE)
+        channel.queue_bind(COPY_QUEUE, RASA_EXCHANGE)
     finally:
         connection.close()
 
@@ -138,6 +157,7 @@ def _delete_queue() -> None:
     try:
         connection = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", 5672))
         connection.channel().queue_delete(QUEUE)
+        connection.channel().queue_delete(COPY_QUEUE)
         connection.close()
     except pika.exceptions.AMQPError:
         pass
@@ -195,6 +215,25 @@ def test_every_turn_reaches_the_event_broker(cluster: list[str]) -> None:
         time.sleep(0.5)
     kinds = {event.get("event") for event in seen}
     assert {"user", "bot"} <= kinds, f"events seen on the queue: {sorted(map(str, kinds))}"
+
+
+def test_the_app_reads_the_turns_into_its_analytics(cluster: list[str]) -> None:
+    marker = uuid.uuid4().hex[:8]
+    sender = f"analytics-{marker}"
+    _say(cluster[0], sender, f"what does the Security competency require {marker}")
+    _say(cluster[1], sender, "can I talk to a human?")
+    operator = httpx.post(
+        f"{APP_URL}/v1/auth/token", data={"username": "ops@example.com", "password": "demo"}
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {operator}"}
+    deadline = time.monotonic() + 60
+    turns: list[dict] = []
+    while time.monotonic() < deadline and len(turns) < 2:
+        found = httpx.get(f"{APP_URL}/v1/analytics/conversations/{sender}", headers=headers)
+        turns = found.json()["turns"] if found.status_code == 200 else []
+        time.sleep(0.5)
+    assert [turn["outcome"] for turn in turns] == ["answered_citation", "handoff"], turns
+    assert marker in turns[0]["user_text"]
 
 
 def _tracker_rows(*senders: str) -> str:

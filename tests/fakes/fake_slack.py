@@ -6,7 +6,8 @@ its private one-time links to ``chat.postEphemeral``; the tests point both at th
 server and read what "Slack" received. It checks the bot token like Slack does
 (``invalid_auth`` otherwise), the arguments each method needs, and answers in Slack's
 shape (``{"ok": true, "ts": ...}``). ``fail(method, channel)`` makes it refuse one
-method in one channel, as Slack does when it has trouble.
+method in one channel, as Slack does when it has trouble. ``views.open`` (the
+feedback comment modal) needs a ``trigger_id`` and a modal ``view``, as Slack's does.
 """
 
 from __future__ import annotations
@@ -75,6 +76,14 @@ class FakeSlack:
         """The chat.postEphemeral calls (messages only one user sees) so far."""
         return self.posted(channel, method="chat.postEphemeral")
 
+    def views_opened(self, trigger_id: str | None = None) -> list[dict[str, Any]]:
+        """The views.open calls (modals shown) so far, optionally for one click's trigger."""
+        return [
+            call
+            for call in self.posted(method="views.open")
+            if trigger_id is None or call.get("trigger_id") == trigger_id
+        ]
+
     def wait_for(
         self,
         channel: str,
@@ -124,6 +133,17 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             if method == "chat.postEphemeral" and not args.get("user"):
                 self._answer({"ok": False, "error": "user_not_found"})
                 return
+            if method == "views.open" and not args.get("trigger_id"):
+                self._answer({"ok": False, "error": "invalid_trigger_id"})
+                return
+            view = args.get("view")
+            if isinstance(view, str):  # form-encoded calls send the view as JSON text
+                view = args["view"] = json.loads(view)
+            if method == "views.open" and (
+                not isinstance(view, dict) or view.get("type") != "modal"
+            ):
+                self._answer({"ok": False, "error": "invalid_arguments"})
+                return
             fake.record(method, args)
             if method == "chat.postMessage":
                 ts = f"{time.time():.6f}"
@@ -132,6 +152,8 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 )
             elif method == "chat.postEphemeral":
                 self._answer({"ok": True, "message_ts": f"{time.time():.6f}"})
+            elif method == "views.open":
+                self._answer({"ok": True, "view": {**args["view"], "id": f"V{time.time_ns()}"}})
             elif method == "auth.test":
                 self._answer({"ok": True, "user_id": "UBOT", "team_id": "TFAKE"})
             else:

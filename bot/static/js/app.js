@@ -2,6 +2,7 @@
 
 import { api, ApiError, setUnauthorizedHandler } from "./api.js";
 import { initChat, startChat } from "./chat.js";
+import { stopLive } from "./live.js";
 import { showReminderSettings } from "./notices.js";
 import {
   clearAuth,
@@ -142,6 +143,7 @@ async function signOut() {
   } catch {
     // Already expired or the server is away: forgetting the token locally still signs out.
   }
+  stopLive();
   clearAuth();
   forgetLinkCode();
   if (path() !== "/") window.history.replaceState(null, "", "/");
@@ -250,6 +252,7 @@ async function showAccount() {
 }
 
 setUnauthorizedHandler(() => {
+  stopLive();
   clearAuth();
   showSignIn("Your session has expired or was signed out. Please sign in again.");
 });

@@ -1,7 +1,10 @@
-// The chat widget: message log, quick replies, typing indicator, history restore.
+// The chat widget: message log, quick replies, typing indicator, history restore,
+// feedback under each answer (feedback.js) and a person's live replies (live.js).
 
 import { api, ApiError } from "./api.js";
 import { customPayload, openCourse } from "./cards.js";
+import { feedbackControls } from "./feedback.js";
+import { followHandoff, stopLive } from "./live.js";
 import { renderMarkdown } from "./markdown.js";
 import { showNotices } from "./notices.js";
 import { TROUBLE } from "./texts.js";
@@ -47,7 +50,40 @@ function quickReplies(buttons, live) {
   return group;
 }
 
-/** Append one message; `live` is false for messages restored from history. */
+/** Append a message of a person of the program office (not the assistant). */
+function addPerson(text, operator) {
+  const item = document.createElement("div");
+  item.className = "msg bot person";
+  const who = document.createElement("p");
+  who.className = "person-name";
+  who.textContent = `${operator} · program office`;
+  const hidden = document.createElement("span");
+  hidden.className = "visually-hidden";
+  hidden.textContent = `${operator}, a person of the program office, said: `;
+  const body = document.createElement("p");
+  body.className = "person-text";
+  body.append(hidden, document.createTextNode(text));
+  item.append(who, body);
+  log().append(item);
+  scrollToEnd();
+  return item;
+}
+
+/** A note about who the partner is talking to (waiting, joined, back with the assistant). */
+function addNote(text) {
+  const item = document.createElement("p");
+  item.className = "handoff-note";
+  item.textContent = text;
+  log().append(item);
+  scrollToEnd();
+}
+
+const liveView = { addPerson, addNote };
+
+/**
+ * Append one message; `live` is false for messages restored from history.
+ * @returns {HTMLElement|null} the bot message's element, or null when nothing was shown
+ */
 function addMessage(message, live = true) {
   if (message.role === "user") {
     const item = bubble("user");
@@ -55,7 +91,12 @@ function addMessage(message, live = true) {
     text.textContent = message.text;
     item.append(text);
     log().append(item);
-    return;
+    return null;
+  }
+  if (message.from === "operator" && message.text) return addPerson(message.text, message.operator || "A person");
+  if (message.from === "handoff" && message.text) {
+    addNote(message.text); // the handoff's own words (back with the assistant)
+    return null;
   }
   const item = bubble("bot");
   let shown = false;
@@ -84,7 +125,18 @@ function addMessage(message, live = true) {
     item.append(quickReplies(message.buttons, live));
     shown = true;
   }
-  if (shown) log().append(item);
+  if (!shown) return null;
+  log().append(item);
+  return item;
+}
+
+/**
+ * Put the feedback controls under the last message of an answer: after its text and
+ * cards, before its suggested replies (which stay the conversation's last controls).
+ */
+function addFeedback(item, session, turn) {
+  if (!item || !turn || typeof turn !== "string") return;
+  item.insertBefore(feedbackControls(session, turn), item.querySelector(":scope > .quick-replies"));
 }
 
 function addNotice(text) {
@@ -136,15 +188,21 @@ export async function send(message, shown) {
   setTyping(true);
   try {
     let reply;
+    let session = await currentSession();
     try {
-      reply = await api("/v1/chat", { method: "POST", json: { session: await currentSession(), message: text } });
+      reply = await api("/v1/chat", { method: "POST", json: { session, message: text } });
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 403) throw error;
       // The stored session belongs to another sign-in: start a fresh one, once.
-      reply = await api("/v1/chat", { method: "POST", json: { session: await newSession(), message: text } });
+      session = await newSession();
+      reply = await api("/v1/chat", { method: "POST", json: { session, message: text } });
     }
-    for (const bot of reply.messages) addMessage(bot);
-    if (!reply.messages.length) addNotice(TROUBLE);
+    let last = null;
+    for (const bot of reply.messages) last = addMessage(bot) || last;
+    addFeedback(last, session, reply.turn);
+    // While a person holds the conversation the assistant is silent: no answer is expected.
+    if (!reply.messages.length && !reply.handoff) addNotice(TROUBLE);
+    followHandoff(session, reply.handoff, liveView);
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 401) addNotice(error.message);
   } finally {
@@ -158,6 +216,7 @@ export async function send(message, shown) {
 
 /** Show the chat: restore this browser's conversation, then focus the message box. */
 export async function startChat() {
+  stopLive();
   log().replaceChildren();
   const session = storedSession();
   if (!session) {
@@ -169,7 +228,13 @@ export async function startChat() {
     try {
       const history = await api(`/v1/chat/history?session=${encodeURIComponent(session)}`);
       const messages = history.messages;
-      messages.forEach((message, i) => addMessage(message, i === messages.length - 1));
+      const lastOfTurn = new Map(); // turn id -> the last message shown of that answer
+      messages.forEach((message, i) => {
+        const item = addMessage(message, i === messages.length - 1);
+        if (item && message.turn && message.from !== "operator") lastOfTurn.set(message.turn, item);
+      });
+      for (const [turn, item] of lastOfTurn) addFeedback(item, session, turn);
+      followHandoff(session, history.handoff, liveView);
     } catch (error) {
       if (error instanceof ApiError && error.status === 403) await newSession().catch(() => {});
       else if (!(error instanceof ApiError) || error.status !== 401) addNotice(error.message);

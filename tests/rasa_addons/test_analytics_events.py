@@ -1,0 +1,58 @@
+"""rasa_addons.analytics_events: every event published once, in order, into Rasa's table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.rasa_env import run_in_rasa_env
+
+SCRIPT = r"""
+import asyncio, json, sqlite3, sys
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+from rasa_addons.analytics_events import PublishingSQLiteTrackerStore, SQLiteEventBroker
+
+folder = sys.argv[1]
+domain = Domain.from_path("domain.yml")
+
+async def main():
+    broker = SQLiteEventBroker(db=folder + "/events.db")
+    trackers = folder + "/trackers.db"
+    store = PublishingSQLiteTrackerStore(domain=domain, db=trackers, event_broker=broker)
+    for sender in ("a", "b"):
+        for text in ("hello", "what is Gold?", "thanks"):
+            tracker = await store.get_or_create_tracker(sender)
+            tracker.update(UserUttered(text, {"name": "greet", "confidence": 0.9}))
+            mark = {"outcome": "answered_citation"}
+            tracker.update(BotUttered("reply to " + text, metadata=mark))
+            tracker.update(ActionExecuted("action_listen"))
+            await store.save(tracker)
+    tracker = await store.retrieve("a")  # a new session, as Rasa starts one after expiry
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered("back again", {"name": "greet", "confidence": 0.9}))
+    await store.save(tracker)
+    await broker.close()
+
+asyncio.run(main())
+events = sqlite3.connect(folder + "/events.db")
+rows = events.execute("SELECT sender_id, data FROM events ORDER BY id")
+print(json.dumps([[sender, json.loads(data)] for sender, data in rows]))
+"""
+
+
+def test_every_event_reaches_the_events_table_once_in_order(tmp_path: Path) -> None:
+    rows = run_in_rasa_env(SCRIPT, str(tmp_path))
+    a = [event for sender, event in rows if sender == "a"]
+    texts = [e.get("text") for e in a if e["event"] in ("user", "bot")]
+    assert texts == [
+        "hello", "reply to hello", "what is Gold?", "reply to what is Gold?",
+        "thanks", "reply to thanks", "back again",
+    ]  # fmt: skip
+    assert [e["event"] for e in a[-4:]] == ["action", "session_started", "action", "user"]
+    assert all(e["sender_id"] == "a" for e in a)
+    bots = [e for e in a if e["event"] == "bot"]
+    assert all(e["metadata"]["outcome"] == "answered_citation" for e in bots)
+    # A new tracker starts with action_listen; then three turns of three events.
+    assert len([e for sender, e in rows if sender == "b"]) == 1 + 3 * 3
