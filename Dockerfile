@@ -43,7 +43,7 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     && python -m pip install --no-deps --index-url "$TORCH_INDEX_URL" \
         "$(grep -E '^torch==' /tmp/app.lock.txt)" \
     && python -m pip install -r /tmp/app.lock.txt \
-    && python -m pip uninstall --yes playwright kubernetes-validate mypy ruff \
+    && python -m pip uninstall --yes playwright kubernetes-validate mypy ruff import-linter grimp \
     && python -m pip check
 WORKDIR /srv/partner-assistant
 COPY pyproject.toml README.md ./
@@ -52,12 +52,13 @@ COPY actions actions
 COPY partners partners
 COPY knowledge knowledge
 COPY scripts scripts
+COPY settings settings
 # Editable, as scripts/setup-env.sh does: the `partner-assistant` command runs this tree,
 # whose var/ holds the index (an installed copy would look for var/ in site-packages).
 RUN python -m pip install --no-deps --no-build-isolation -e . \
     && python -m knowledge.build \
     && python -m knowledge.build --check \
-    && python -m compileall -q bot actions partners knowledge scripts
+    && python -m compileall -q bot actions partners knowledge scripts settings
 
 # ---------------------------------------------------------------------------------------
 # rasa-build: the Rasa environment from its lock file, then the trained model.
@@ -77,13 +78,17 @@ WORKDIR /srv/partner-assistant
 COPY config.yml domain.yml credentials.yml endpoints.yml ./
 COPY data data
 COPY rasa_addons rasa_addons
+# The two stdlib-light modules the Rasa side shares with the app: the MiniLM loader
+# (knowledge/minilm_onnx.py) and the public-URL default (partners/public_url.py).
+COPY knowledge/__init__.py knowledge/minilm_onnx.py knowledge/
+COPY partners/__init__.py partners/public_url.py partners/
 COPY deploy/endpoints.production.yml deploy/endpoints.production.yml
 # The NLU's MiniLM featurizer copies the ONNX model into the trained model, so the Rasa
 # image needs nothing from var/ afterwards (rasa_addons/minilm_featurizer.py).
 COPY --from=app-build /srv/partner-assistant/var/onnx var/onnx
 RUN rasa train --fixed-model-name partner-assistant --out models \
     && rm -rf var .rasa \
-    && python -m compileall -q rasa_addons
+    && python -m compileall -q rasa_addons knowledge partners
 
 # ---------------------------------------------------------------------------------------
 # app: the FastAPI app (action webhook, /v1 API, web page, /health) on port 8000.

@@ -15,26 +15,20 @@ outside them when the office opens next, and without configured hours no time.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk import Tracker
 
-from bot.settings import Settings
-from partners import conversations, handoff, handoff_live, office_hours
-from partners.context import default_context
+from actions.base import TextAction
+from partners import conversations, handoff, handoff_live, messages, office_hours
+from partners.context import PartnerContext
 from partners.identity import SLACK_CHANNEL, verified_identity
+from settings import Settings
 
 logger = logging.getLogger(__name__)
 
-UNAVAILABLE = (
-    "Sorry, I couldn't open a ticket for a person just now: our records are not "
-    "reachable. Please try again in a few minutes."
-)
 NOT_SIGNED_IN_WEB = (
     " You aren't signed in, so the ticket doesn't say which company you're with: "
     "sign in and ask again if you'd like them to see your partner record."
@@ -129,8 +123,7 @@ def slack_thread(tracker: Tracker, channel: str | None) -> tuple[str | None, str
     )
 
 
-def _open(tracker: Tracker) -> str:
-    context = default_context()
+def _open(context: PartnerContext, tracker: Tracker) -> str:
     channel = tracker.get_latest_input_channel()
     slack_channel, slack_thread_ts = slack_thread(tracker, channel)
     with context.session() as session:
@@ -153,21 +146,12 @@ def _open(tracker: Tracker) -> str:
     return confirmation(ticket, channel, context.settings)
 
 
-class ActionHumanHandoff(Action):
+class ActionHumanHandoff(TextAction):
     """``action_human_handoff``: open a handoff ticket with the conversation so far."""
 
-    def name(self) -> str:
-        """Return the action's name in the domain."""
-        return "action_human_handoff"
+    action_name = "action_human_handoff"
+    apology = messages.HANDOFF_UNAVAILABLE
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    def work(self, tracker: Tracker) -> str:
         """Open (or extend) the conversation's ticket and tell the user its number."""
-        try:
-            text = await asyncio.to_thread(_open, tracker)
-        except Exception:  # the store failing: a polite answer, the details in the log
-            logger.exception("action_human_handoff failed for %s", tracker.sender_id)
-            text = UNAVAILABLE
-        dispatcher.utter_message(text=text)
-        return []
+        return _open(self.context(), tracker)

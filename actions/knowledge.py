@@ -8,24 +8,18 @@ text with suggestion buttons, and remember what it was about in ``last_doc_id``,
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.base import OffLoopAction
 from knowledge.answers import Answer, AnswerContext, answer_question
 from knowledge.followups import answer_followup, list_courses
+from partners import messages
 
-logger = logging.getLogger(__name__)
-
-UNAVAILABLE = (
-    "Sorry, I can't look that up right now: the program knowledge base is unavailable. "
-    "Please try again in a few minutes."
-)
 ASK_SOMETHING = (
     'What would you like to know? For example: "what does the Security competency require?"'
 )
@@ -97,37 +91,35 @@ def send(dispatcher: CollectingDispatcher, answer: Answer) -> list[EventType]:
     return events
 
 
-class KnowledgeAction(Action, ABC):
-    """Runs an answer function off the event loop and turns failures into apologies."""
+class KnowledgeAction(OffLoopAction[Answer | None]):
+    """Answer from the knowledge base; apologise when the index or catalogue fails.
 
-    action_name = ""
+    Search and entity matching take milliseconds but are CPU work, so they run off
+    the event loop (``OffLoopAction``). No answer (None): nothing was asked.
+    """
 
-    def name(self) -> str:
-        """Return the action's name in the domain."""
-        return self.action_name
+    apology = messages.KNOWLEDGE_UNAVAILABLE
 
     @abstractmethod
     def answer(self, text: str, context: AnswerContext) -> Answer:
         """Compute the answer (runs in a worker thread)."""
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        """Answer the latest user message."""
+    def work(self, tracker: Tracker) -> Answer | None:
+        """Answer the latest user message; None when it asks nothing."""
         text = question_text(tracker)
         context = context_of(tracker)
         if not text and not (context.last_doc_id or context.competency or context.course):
+            return None
+        return self.answer(text, context)
+
+    def send(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, reply: Answer | None
+    ) -> list[EventType]:
+        """Send the answer, or ask what the user would like to know."""
+        if reply is None:
             dispatcher.utter_message(text=ASK_SOMETHING, outcome="fallback")
             return []
-        try:
-            # Search and entity matching take milliseconds but are CPU work: keep
-            # them off the event loop that serves the other requests.
-            answer = await asyncio.to_thread(self.answer, text, context)
-        except Exception:  # any failure of index, model or catalogue: apologise, log
-            logger.exception("%s failed for %r", self.action_name, text)
-            dispatcher.utter_message(text=UNAVAILABLE, outcome="error")
-            return []
-        return send(dispatcher, answer)
+        return send(dispatcher, reply)
 
 
 class ActionAnswerQuestion(KnowledgeAction):

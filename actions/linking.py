@@ -15,23 +15,20 @@ environment); the conversation only records that a private link was sent.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
-from abc import ABC, abstractmethod
 from typing import Any
 
 import httpx
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
-from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.orm import Session
+from rasa_sdk import Tracker
 
-from bot.settings import Settings, get_settings
+from actions.base import TextAction
 from partners import linking
-from partners.db import engine_for
+from partners.context import PartnerContext
 from partners.identity import SLACK_CHANNEL, verified_slack_user
 from partners.messages import TROUBLE
+from partners.public_url import public_base_url
+from settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +47,7 @@ UNVERIFIED_SLACK = (
 
 def public_url(settings: Settings) -> str:
     """Return the base URL of the web page, for links sent to chat users."""
-    return (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    return public_base_url(settings.public_url, settings.port)
 
 
 def _minutes(delta: dt.timedelta) -> int:
@@ -116,19 +113,14 @@ def send_privately(settings: Settings, tracker: Tracker, user: str, text: str) -
         raise SlackDeliveryError(f"Slack answered {reason!r}")
 
 
-def _partner_store(settings: Settings) -> Session:
-    """Return a session on the partner store, from the process-wide engine and pool."""
-    return Session(engine_for(settings.effective_database_url))
-
-
-def _slack_user_of(tracker: Tracker, settings: Settings) -> tuple[str, str | None] | None:
+def _slack_user_of(tracker: Tracker) -> tuple[str, str | None] | None:
     if tracker.get_latest_input_channel() != SLACK_CHANNEL:
         return None
     metadata = (tracker.latest_message or {}).get("metadata") or {}
     return verified_slack_user(metadata)
 
 
-def link_offer(tracker: Tracker, settings: Settings | None = None) -> str | None:
+def link_offer(tracker: Tracker, context: PartnerContext) -> str | None:
     """Send a verified, unlinked Slack user a one-time link; return what to say.
 
     Partner actions call this when they cannot answer for want of an identity, so an
@@ -137,12 +129,12 @@ def link_offer(tracker: Tracker, settings: Settings | None = None) -> str | None
     or is ``TROUBLE`` when Slack did not take it. None: not a verified Slack user, or
     one already linked.
     """
-    settings = settings or get_settings()
-    slack_user = _slack_user_of(tracker, settings)
+    settings = context.settings
+    slack_user = _slack_user_of(tracker)
     if slack_user is None:
         return None
     user, team = slack_user
-    with _partner_store(settings) as session:
+    with context.session() as session:
         if linking.linked_partner_id(session, SLACK_CHANNEL, user) is not None:
             return None
         code = linking.issue_link_code(session, SLACK_CHANNEL, user, team)
@@ -156,32 +148,30 @@ def link_offer(tracker: Tracker, settings: Settings | None = None) -> str | None
     return link_sent(settings)
 
 
-def _link_reply(tracker: Tracker) -> str:
-    settings = get_settings()
+def _link_reply(context: PartnerContext, tracker: Tracker) -> str:
     channel = tracker.get_latest_input_channel()
     if channel != SLACK_CHANNEL:
         return NOT_FROM_SLACK
-    slack_user = _slack_user_of(tracker, settings)
+    slack_user = _slack_user_of(tracker)
     if slack_user is None:
         return UNVERIFIED_SLACK
-    with _partner_store(settings) as session:
+    with context.session() as session:
         partner_id = linking.linked_partner_id(session, SLACK_CHANNEL, slack_user[0])
     if partner_id is not None:
         return (
             f"This Slack account is already linked to partner {partner_id}. "
             'To link it to another company, say "unlink my account" first.'
         )
-    return link_offer(tracker, settings) or UNVERIFIED_SLACK
+    return link_offer(tracker, context) or UNVERIFIED_SLACK
 
 
-def _unlink_reply(tracker: Tracker) -> str:
-    settings = get_settings()
+def _unlink_reply(context: PartnerContext, tracker: Tracker) -> str:
     if tracker.get_latest_input_channel() != SLACK_CHANNEL:
         return NOT_FROM_SLACK
-    slack_user = _slack_user_of(tracker, settings)
+    slack_user = _slack_user_of(tracker)
     if slack_user is None:
         return UNVERIFIED_SLACK
-    with _partner_store(settings) as session:
+    with context.session() as session:
         partner_id = linking.unlink_identity(session, SLACK_CHANNEL, slack_user[0])
         session.commit()
     if partner_id is None:
@@ -193,47 +183,21 @@ def _unlink_reply(tracker: Tracker) -> str:
     )
 
 
-class _LinkingAction(Action, ABC):
-    """Run the reply off the event loop; apologise and log if the store fails."""
-
-    action_name = ""
-
-    def name(self) -> str:
-        """Return the action's name in the domain."""
-        return self.action_name
-
-    @abstractmethod
-    def reply(self, tracker: Tracker) -> str:
-        """Compute the reply text (runs in a worker thread)."""
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        """Answer the latest message."""
-        try:
-            text = await asyncio.to_thread(self.reply, tracker)
-        except Exception:  # the store failing: a polite answer, the details in the log
-            logger.exception("%s failed", self.action_name)
-            text = TROUBLE
-        dispatcher.utter_message(text=text)
-        return []
-
-
-class ActionLinkAccount(_LinkingAction):
+class ActionLinkAccount(TextAction):
     """``action_link_account``: send a Slack user a one-time link to the web page."""
 
     action_name = "action_link_account"
 
-    def reply(self, tracker: Tracker) -> str:
-        """Return the one-time link, or why there is none."""
-        return _link_reply(tracker)
+    def work(self, tracker: Tracker) -> str:
+        """Return what to say of the one-time link, or why there is none."""
+        return _link_reply(self.context(), tracker)
 
 
-class ActionUnlinkAccount(_LinkingAction):
+class ActionUnlinkAccount(TextAction):
     """``action_unlink_account``: remove this Slack user's link to a partner."""
 
     action_name = "action_unlink_account"
 
-    def reply(self, tracker: Tracker) -> str:
+    def work(self, tracker: Tracker) -> str:
         """Confirm the unlinking, or say there was no link."""
-        return _unlink_reply(tracker)
+        return _unlink_reply(self.context(), tracker)

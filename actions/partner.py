@@ -8,28 +8,24 @@ user is asked to sign in (web) or link their Slack account, and sees no data.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import logging
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.base import OffLoopAction
 from actions.linking import link_offer
 from partners import messages
-from partners.context import PartnerContext, default_context
+from partners.context import PartnerContext
 from partners.identity import verified_identity
 from partners.recommender import recommend
-from partners.snapshot import load_snapshot
-from partners.status import PartnerStatus, recommendation_sample_figures, status_from_snapshot
+from partners.status import PartnerStatus, partner_status, recommendation_sample_figures
 from partners.tiers import PartnerSnapshot, tier_gap
 from partners.what_if_text import answer_what_if
-
-logger = logging.getLogger(__name__)
 
 # Channels whose clients draw the tier-progress card (Slack as blocks with text bars).
 CARD_CHANNELS = frozenset({"rest", "socketio", "slack"})
@@ -50,29 +46,26 @@ class Request:
     """The verified caller's record and what the message asked."""
 
     context: PartnerContext
-    snapshot: PartnerSnapshot
     status: PartnerStatus
     tracker: Tracker
 
+    @property
+    def snapshot(self) -> PartnerSnapshot:
+        """The partner's record the status was computed from."""
+        return self.status.snapshot
 
-class PartnerAction(Action, ABC):
-    """Verify the caller, load their record off the event loop, reply or apologise."""
 
-    action_name = ""
+class PartnerAction(OffLoopAction[Reply]):
+    """Verify the caller, load their standing off the event loop, reply or apologise."""
 
-    def name(self) -> str:
-        """Return the action's name in the domain."""
-        return self.action_name
-
-    def context(self) -> PartnerContext:
-        """Return the settings, store and catalogue of this process."""
-        return default_context()
+    apology = messages.RECORDS_UNAVAILABLE
 
     @abstractmethod
     def reply(self, request: Request) -> Reply:
         """Compute the reply for a verified partner (runs in a worker thread)."""
 
-    def _answer(self, tracker: Tracker) -> Reply:
+    def work(self, tracker: Tracker) -> Reply:
+        """Answer for the verified partner, or ask the user to sign in (or link)."""
         context = self.context()
         channel = tracker.get_latest_input_channel()
         with context.session() as session:
@@ -80,36 +73,25 @@ class PartnerAction(Action, ABC):
                 tracker, channel, settings=context.settings, session=session
             )
             partner_id = identity.partner_id if identity else None
-            snapshot = load_snapshot(session, partner_id, context.today()) if partner_id else None
-            recorded = _recorded_tier(session, partner_id) if snapshot else ""
-        if snapshot is None:
+            status = (
+                partner_status(session, context.catalogue, partner_id, context.today())
+                if partner_id
+                else None
+            )
+        if status is None:
             # An unlinked Slack user gets a one-time link to the web page straight away.
-            offer = link_offer(tracker, context.settings)
+            offer = link_offer(tracker, context)
             return Reply(offer or messages.sign_in_message(channel))
-        status = status_from_snapshot(context.catalogue, snapshot, recorded, context.today())
-        return self.reply(Request(context, snapshot, status, tracker))
+        return self.reply(Request(context, status, tracker))
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    def send(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply
     ) -> list[EventType]:
-        """Answer the latest message for the verified partner, or ask them to sign in."""
-        try:
-            reply = await asyncio.to_thread(self._answer, tracker)
-        except Exception:  # store, catalogue or index failing: apologise and log
-            logger.exception("%s failed", self.action_name)
-            dispatcher.utter_message(text=messages.UNAVAILABLE, outcome="error")
-            return []
+        """Send the text, and the tier-progress card where the channel draws it."""
         dispatcher.utter_message(text=reply.text, outcome="answered_partner_data")
         if reply.card and tracker.get_latest_input_channel() in CARD_CHANNELS:
             dispatcher.utter_message(json_message=reply.card, outcome="answered_partner_data")
         return reply.events
-
-
-def _recorded_tier(session: Any, partner_id: str | None) -> str:
-    from partners.models import Partner
-
-    partner = session.get(Partner, partner_id) if partner_id else None
-    return partner.tier if partner else ""
 
 
 def _entity(tracker: Tracker, label: str) -> str | None:

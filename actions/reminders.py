@@ -8,20 +8,15 @@ switch off another person's reminders from the chat.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from abc import ABC
-from typing import Any
+from abc import abstractmethod
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
-from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.orm import Session
+from rasa_sdk import Tracker
 
-from bot.settings import get_settings
-from partners.db import engine_for
+from actions.base import TextAction
+from partners.context import PartnerContext
 from partners.identity import SLACK_CHANNEL, verified_identity, verified_slack_user
-from partners.messages import TROUBLE, sign_in_message
+from partners.messages import sign_in_message
 from partners.models import Partner
 from partners.reminders import preferences
 
@@ -37,12 +32,10 @@ UNLINKED_SLACK = (
 )
 
 
-def _reply(tracker: Tracker, enabled: bool) -> str:
-    settings = get_settings()
-    engine = engine_for(settings.effective_database_url)
+def _reply(context: PartnerContext, tracker: Tracker, enabled: bool) -> str:
     channel = tracker.get_latest_input_channel()
-    with Session(engine) as session:
-        identity = verified_identity(tracker, settings=settings, session=session)
+    with context.session() as session:
+        identity = verified_identity(tracker, settings=context.settings, session=session)
         if identity is None or identity.partner_id is None:
             return UNLINKED_SLACK if channel == SLACK_CHANNEL else sign_in_message(channel)
         partner = session.get(Partner, identity.partner_id)
@@ -59,7 +52,7 @@ def _reply(tracker: Tracker, enabled: bool) -> str:
         target = preferences.recipient(session, partner, kind, address)
     if target is None:  # the link went away between the two reads
         return UNLINKED_SLACK
-    preferences.set_preference(engine, kind, address, enabled=enabled)
+    preferences.set_preference(context.engine, kind, address, enabled=enabled)
     logger.info("reminders %s for %s", "on" if enabled else "off", target.key)
     if not enabled:
         return (
@@ -74,27 +67,17 @@ def _reply(tracker: Tracker, enabled: bool) -> str:
     )
 
 
-class _ReminderChoice(Action, ABC):
-    """Store the choice off the event loop; apologise and log if the store fails."""
+class _ReminderChoice(TextAction):
+    """Store the asking person's choice: reminders ``enabled`` or not."""
 
-    action_name = ""
-    enabled = True
+    @property
+    @abstractmethod
+    def enabled(self) -> bool:
+        """Whether the asking person wants reminders."""
 
-    def name(self) -> str:
-        """Return the action's name in the domain."""
-        return self.action_name
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        """Answer the latest message."""
-        try:
-            text = await asyncio.to_thread(_reply, tracker, self.enabled)
-        except Exception:  # the store failing: a polite answer, the details in the log
-            logger.exception("%s failed", self.action_name)
-            text = TROUBLE
-        dispatcher.utter_message(text=text)
-        return []
+    def work(self, tracker: Tracker) -> str:
+        """Store the choice and say what it means."""
+        return _reply(self.context(), tracker, self.enabled)
 
 
 class ActionStopReminders(_ReminderChoice):

@@ -26,13 +26,13 @@ import yaml
 from sqlalchemy import Engine, text
 
 from bot.scheduled_job import ScheduledJob
-from bot.settings import ROOT, Settings
 from partners.analytics import rasa_retention, retention
 from partners.analytics.clusters import Clusterer
 from partners.analytics.ingest import Ingestor
 from partners.analytics.sources import EventSource, RabbitEventSource, SQLiteEventSource
 from partners.db import engine_for
 from partners.guarded_runs import RunView
+from settings import ROOT, Settings
 
 logger = logging.getLogger(__name__)
 

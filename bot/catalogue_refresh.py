@@ -24,10 +24,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings
 from knowledge import live
 from partners.db import engine_for
 from partners.releases import latest_version, load_release
+from settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -102,9 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run_import(args: argparse.Namespace) -> int:
     from sqlalchemy.orm import Session
 
-    from bot.settings import get_settings
     from partners.db import engine_for
     from partners.migrate import upgrade
+    from settings import get_settings
 
     importer = _importer(args.kind)
     try:

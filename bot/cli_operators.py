@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bot.settings import get_settings
 from partners.models import OPERATOR_ROLES, Operator
 from partners.operators import MIN_PASSCODE_LENGTH, OperatorError, add_operator, find_operator
+from settings import get_settings
 
 PASSCODE_VARIABLE = "PA_NEW_OPERATOR_PASSCODE"
 

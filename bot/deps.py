@@ -11,10 +11,10 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
-from bot.settings import Settings, get_settings
 from partners.auth import InvalidTokenError, MissingSecretError
 from partners.context import PartnerContext, context_for
 from partners.identity import Identity, identity_from_token
+from settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 

@@ -29,15 +29,16 @@ from bot.routers import (
     linking,
     oidc,
     ops,
-    partners,
+    partner_api,
     portal,
     reminders,
-    sessions,
     web,
     widget,
 )
-from bot.settings import get_settings
 from bot.sync_scheduler import SyncScheduler
+from partners.auth import jwt_secret
+from partners.prestart import init_db
+from settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     logs.configure(settings.log_level)
     app.state.settings = settings
     app.state.action_executor = actions.build_executor()
-    partners.startup(settings)  # needs PA_JWT_SECRET; migrates and seeds the partner store
+    jwt_secret(settings)  # refuse to start without a token signing key (PA_JWT_SECRET)
+    init_db(settings)  # migrate the partner store (and seed it in the sample mode)
     # The newest published catalogue first, so warm-up loads what will be served.
     refresher = await catalogue_refresh.install_at_start(settings)
     knowledge.warm_up()
@@ -90,16 +92,16 @@ def create_app() -> FastAPI:
     api = [Depends(rate_limits.limit_api)]
     app.include_router(health.router)
     app.include_router(actions.router)
-    app.include_router(auth.router, dependencies=api, responses=documented(400, 401, 422, 429, 503))
+    # /token and /methods add 422 (bot/routers/auth.py); /logout has nothing to validate.
+    app.include_router(auth.router, dependencies=api, responses=documented(400, 401, 429, 503))
     app.include_router(
         portal.router, dependencies=api, responses=documented(400, 401, 422, 429, 503)
     )
     app.include_router(oidc.router, dependencies=api, responses=documented(401, 429, 503))
     app.include_router(
-        partners.router, dependencies=api, responses=documented(401, 403, 404, 422, 429, 503)
+        partner_api.router, dependencies=api, responses=documented(401, 403, 404, 422, 429, 503)
     )
     app.include_router(knowledge.router, dependencies=api, responses=documented(404, 422, 429, 503))
-    app.include_router(sessions.router, dependencies=api, responses=documented(400, 401, 429, 503))
     app.include_router(
         chat.router,
         dependencies=[*api, Depends(rate_limits.limit_chat)],

@@ -30,7 +30,7 @@ from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
 from joserfc.errors import JoseError
 from starlette.datastructures import State
 
-from bot.settings import Settings
+from settings import Settings
 
 logger = logging.getLogger(__name__)
 

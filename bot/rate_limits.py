@@ -7,7 +7,7 @@ two counters per key, so a flood of made-up partner ids costs little memory or t
 The counts live in this process's memory by default, or in Redis when
 ``PA_RATE_LIMIT_STORAGE_URL`` names one, so that every app process of a deployment
 shares them. Each limit is a
-setting in ``limits`` notation (``bot/settings.py``, ``.env.example``); an empty value
+setting in ``limits`` notation (``settings/__init__.py``, ``.env.example``); an empty value
 switches it off.
 
 A refused request gets 429, a ``Retry-After`` header (seconds until the weighted
@@ -37,8 +37,8 @@ from limits.aio.storage import RedisStorage
 from limits.errors import StorageError
 from limits.storage import MemoryStorage
 
-from bot.settings import Settings
 from partners.auth import InvalidTokenError, MissingSecretError, verify_token
+from settings import Settings
 
 logger = logging.getLogger(__name__)
 

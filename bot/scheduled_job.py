@@ -18,9 +18,9 @@ from typing import ClassVar, Generic, TypeVar
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.settings import Settings
 from partners.db import engine_for
 from partners.guarded_runs import RunView
+from settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from knowledge import onnx_export
+from knowledge import minilm_onnx, onnx_export
 from knowledge.embedder import Embedder, Vectors, default_onnx_dir, onnx_embedder
 from knowledge.index import (
     DATA_DIR,
@@ -188,7 +188,7 @@ def is_up_to_date(index_dir: Path, onnx_dir: Path, data_dir: Path = DATA_DIR) ->
     """Tell whether the export and index match the installed model and the sources."""
     if not onnx_export.is_current(onnx_dir):
         return False
-    model_sha256 = onnx_export.file_sha256(onnx_dir / onnx_export.INT8_FILE)
+    model_sha256 = minilm_onnx.files_sha256(onnx_dir / onnx_export.INT8_FILE)
     return _current_index(index_dir, model_sha256, source_sha256(data_dir)) is not None
 
 

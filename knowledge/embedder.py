@@ -1,7 +1,8 @@
 """Sentence embeddings from the exported all-MiniLM-L6-v2 ONNX model.
 
 The query path runs the int8 model with onnxruntime on one thread and tokenizes with
-the ``tokenizers`` fast tokenizer; no torch is imported. ``SentenceTransformerEmbedder``
+the ``tokenizers`` fast tokenizer, both opened by ``knowledge.minilm_onnx`` (as the
+Rasa featurizer opens them); no torch is imported. ``SentenceTransformerEmbedder``
 (the unquantized PyTorch model) exists only as the reference the benchmark compares
 against.
 """
@@ -17,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from knowledge import onnx_export
+from knowledge import minilm_onnx, onnx_export
 
 Vectors = npt.NDArray[np.float32]
 
@@ -54,23 +55,12 @@ class OnnxEmbedder:
     """
 
     def __init__(self, model_path: Path, tokenizer_path: Path, threads: int = 1) -> None:
-        import onnxruntime
-        from tokenizers import Tokenizer
-
         if not model_path.is_file() or not tokenizer_path.is_file():
             raise ModelMissingError(f"no ONNX model at {model_path}; run python -m knowledge.build")
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-        self._session = onnxruntime.InferenceSession(
-            str(model_path), options, providers=["CPUExecutionProvider"]
-        )
-        self._tokenizer: Any = Tokenizer.from_file(str(tokenizer_path))
-        self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(onnx_export.MAX_TOKENS)
+        self._session = minilm_onnx.open_session(model_path, threads)
+        self._tokenizer: Any = minilm_onnx.open_tokenizer(tokenizer_path, onnx_export.MAX_TOKENS)
         self.name = f"{onnx_export.MODEL_NAME} ({model_path.name})"
-        self.model_sha256 = onnx_export.file_sha256(model_path)
+        self.model_sha256 = minilm_onnx.files_sha256(model_path)
 
     def embed_one(self, text: str) -> Vectors:
         """Embed one text without padding (the fast query path); shape ``[1, 384]``."""
@@ -124,7 +114,7 @@ class SentenceTransformerEmbedder:
         model_dir = onnx_export.source_model_dir()
         self._model = SentenceTransformer(str(model_dir), device="cpu")
         self.name = f"{onnx_export.MODEL_NAME} (sentence-transformers, torch fp32)"
-        self.model_sha256 = onnx_export.file_sha256(model_dir / "model.safetensors")
+        self.model_sha256 = minilm_onnx.files_sha256(model_dir / "model.safetensors")
 
     def embed_one(self, text: str) -> Vectors:
         """Embed one text; shape ``[1, 384]``."""

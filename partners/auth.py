@@ -3,7 +3,7 @@
 Passcodes are stored as scrypt hashes (``scrypt$n$r$p$salt$hash``). Access tokens
 are JWTs signed with HS256 and ``PA_JWT_SECRET``; claims ``sub`` (partner id or
 operator e-mail), ``role`` (``partner``, ``operator`` or ``program_manager``), ``iat``,
-``exp`` and ``jti`` (a unique id that signing out revokes, see ``partners.sessions``).
+``exp`` and ``jti`` (a unique id that signing out revokes, see ``partners.revoked_tokens``).
 An operator's role is checked against the account on every use (``partners.identity``).
 """
 
@@ -26,7 +26,7 @@ from typing import Literal
 
 import jwt
 
-from bot.settings import Settings
+from settings import Settings
 
 Role = Literal["partner", "operator", "program_manager"]
 ROLES: tuple[Role, ...] = ("partner", "operator", "program_manager")
@@ -225,7 +225,7 @@ def issue_token(
         "role": role,
         "iat": int(now.timestamp()),
         "exp": int(now.timestamp()) + lifetime,
-        # A unique id, so that signing out can revoke this one token (partners.sessions).
+        # A unique id, so that signing out can revoke this one token (partners.revoked_tokens).
         "jti": secrets.token_urlsafe(16),
     }
     if record_source is not None:

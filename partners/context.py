@@ -1,8 +1,10 @@
 """What partner features need at run time: settings, the store, the catalogue, the date.
 
-The API builds one per request from the settings dependency; chat actions (which
-rasa-sdk constructs without arguments) use ``default_context``. Tests pass their
-own, so nothing reaches for globals they cannot replace.
+The API builds one per request from the settings dependency (``bot.deps``); chat
+actions (which rasa-sdk constructs without arguments) use ``default_context``, through
+``actions.base.OffLoopAction.context``. Either way a database session is opened one
+way, ``context.session()`` (a context manager). Tests pass their own, so nothing
+reaches for globals they cannot replace.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings, get_settings
 from partners.catalogue import ProgramCatalogue, program_catalogue
 from partners.db import engine_for
+from settings import Settings, get_settings
 
 
 @dataclass(frozen=True)

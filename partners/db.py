@@ -1,28 +1,22 @@
-"""Engine, sessions and first-start setup of the partner store.
+"""Engines and sessions of the partner store.
 
 SQLite under ``var/`` by default, PostgreSQL when ``PA_DATABASE_URL`` says so. SQLite
 runs in WAL mode with a busy timeout: readers never block the writer, and a write that
 meets another process's write transaction waits for it instead of failing. The
-schema is owned by the Alembic migrations in ``partners/migrations``; ``init_db``
-brings any database to the latest revision and seeds the sample partners once.
+schema is owned by the Alembic migrations in ``partners/migrations``;
+``partners.prestart.init_db`` brings any database to the latest revision and seeds the
+sample partners once.
 """
 
 from __future__ import annotations
 
-import logging
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-
-from bot.settings import Settings, get_settings
-from partners.models import Partner
-
-logger = logging.getLogger(__name__)
 
 
 def normalise_url(url: str) -> str:
@@ -85,44 +79,3 @@ def engine_for(url: str) -> Engine:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return a session factory whose objects stay readable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
-
-
-def init_db(settings: Settings | None = None, *, engine: Engine | None = None) -> Engine:
-    """Migrate the partner store to the latest schema and seed it on first start.
-
-    Idempotent: a second call finds the schema current and the partners present.
-    Sample partners are seeded only when ``seed_sample_data`` is true and the store
-    has no partner yet; the sample operator (``ops@example.com``) when it has no
-    operator account yet.
-
-    Args:
-        settings: Where the store is and whether to seed; the process settings if None.
-        engine: An engine to use instead of the one for ``settings``' URL.
-
-    Returns:
-        The engine of the initialised store.
-
-    """
-    from partners.migrate import upgrade
-
-    settings = settings or get_settings()
-    engine = engine or engine_for(settings.effective_database_url)
-    upgrade(engine)
-    if settings.seed_sample_data:
-        with Session(engine) as session:
-            partners = session.scalar(select(func.count()).select_from(Partner)) or 0
-        if partners == 0:
-            from partners.catalogue import program_catalogue
-            from partners.seed import seed_sample_data
-
-            try:
-                seed_sample_data(engine, program_catalogue())
-            except (IntegrityError, RuntimeError) as exc:
-                # Another app process seeded the same store at the same moment.
-                logger.info("sample partners already seeded by another process (%s)", exc)
-        from partners.operators import seed_sample_operator
-
-        # Its own check: a store seeded before operator accounts existed gets one too.
-        seed_sample_operator(engine)
-    logger.info("partner store ready at %s", engine.url.render_as_string(hide_password=True))
-    return engine

@@ -26,11 +26,12 @@ from typing import Any, Literal
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings
 from partners import audit
+from partners.clock import aware, utc_now
 from partners.handoff import HandoffError, Ticket, TicketHeldError, TicketNotFoundError, ticket_of
 from partners.models import HandoffTicket
 from partners.reminders.slack import SlackResult, post_direct_message
+from settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +55,6 @@ class QueueCounts:
     open: int
     assigned: int
     changed_at: dt.datetime | None
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now or dt.datetime.now(dt.timezone.utc)
 
 
 def _row(session: Session, ticket_id: int) -> HandoffTicket:
@@ -95,7 +92,7 @@ def claim(
         HandoffError: The ticket is closed.
 
     """
-    moment = _now(now)
+    moment = now or utc_now()
     done = session.execute(
         update(HandoffTicket)
         .where(
@@ -132,7 +129,7 @@ def reply(
         TicketHeldError: ``actor`` does not hold it (claim it first).
 
     """
-    moment = _now(now)
+    moment = now or utc_now()
     row = _row(session, ticket_id)
     if row.status != "assigned" or row.claimed_by != actor:
         holder = row.claimed_by if row.status == "assigned" else None
@@ -154,7 +151,7 @@ def hand_back(
         HandoffError: The ticket is closed already.
 
     """
-    moment = _now(now)
+    moment = now or utc_now()
     row = _row(session, ticket_id)
     if row.status == "closed":
         raise HandoffError(f"ticket {ticket_id} is closed: the assistant has it back")
@@ -181,9 +178,11 @@ def queue_counts(session: Session) -> QueueCounts:
     )
     if isinstance(changed, str):  # SQLite's max() over a coalesce() comes back as text
         changed = dt.datetime.fromisoformat(changed)
-    if changed is not None and changed.tzinfo is None:
-        changed = changed.replace(tzinfo=dt.timezone.utc)
-    return QueueCounts(int(counts.get("open", 0)), int(counts.get("assigned", 0)), changed)
+    return QueueCounts(
+        int(counts.get("open", 0)),
+        int(counts.get("assigned", 0)),
+        aware(changed) if changed is not None else None,
+    )
 
 
 def current_ticket(session: Session, sender_id: str) -> Ticket | None:

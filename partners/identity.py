@@ -27,12 +27,12 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings, get_settings
 from partners.auth import OPERATOR_ROLES, InvalidTokenError, Role, verify_token
 from partners.conversations import binding_of, is_current
 from partners.db import engine_for
 from partners.models import ChatLink, Partner
 from partners.operators import active_role
+from settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def identity_from_token(
 
 
 def _revoked(session: Session, token_id: str) -> bool:
-    from partners.sessions import RevokedToken
+    from partners.revoked_tokens import RevokedToken
 
     return session.get(RevokedToken, token_id) is not None
 

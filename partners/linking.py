@@ -19,7 +19,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, DateTime, String, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from partners.clock import aware
+from partners.clock import aware, utc_now
 from partners.models import Base, ChatLink, Partner
 
 LINK_CODE_TTL = dt.timedelta(minutes=15)
@@ -71,10 +71,6 @@ class LinkedIdentity:
     linked_at: dt.datetime
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 def _digest(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
@@ -111,7 +107,7 @@ def issue_link_code(
         The code, to be put in the link the user opens (it is not stored).
 
     """
-    now = now or _now()
+    now = now or utc_now()
     session.execute(
         delete(LinkCode).where(
             LinkCode.channel == channel,
@@ -151,7 +147,7 @@ def pending_link(session: Session, code: str, *, now: dt.datetime | None = None)
         LinkCodeError: The code is unknown, used or expired.
 
     """
-    row = _usable_code(session, code, now or _now())
+    row = _usable_code(session, code, now or utc_now())
     return PendingLink(row.channel, row.external_user_id, row.team_id, aware(row.expires_at))
 
 
@@ -173,7 +169,7 @@ def redeem_link_code(
         LinkCodeError: The code is unknown, used or expired, or the partner unknown.
 
     """
-    now = now or _now()
+    now = now or utc_now()
     row = _usable_code(session, code, now)
     if session.get(Partner, partner_id) is None:
         raise LinkCodeError(f"There is no partner {partner_id}.")

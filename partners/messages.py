@@ -17,9 +17,23 @@ from partners.recommender import Recommendations
 from partners.status import PartnerStatus
 from partners.tiers import Requirement
 
-# What a user is told when a dependency (Rasa, a store, the broker) fails: the truth,
-# never "please rephrase". rasa_addons/messages.py holds the same text for the Rasa side.
+# The apologies, all of them here: what a user is told when a dependency fails. The
+# truth, never "please rephrase". TROUBLE is the general one (the app's 503s, Rasa's
+# answer to a failed action: rasa_addons/messages.py holds the same words for the Rasa
+# side, tests/test_trouble_text.py keeps them equal); the others say what is missing.
 TROUBLE = "I'm having trouble right now, please try again in a minute."
+RECORDS_UNAVAILABLE = (
+    "Sorry, I can't read partner records right now. Please try again in a few minutes, "
+    'or say "talk to a human".'
+)
+KNOWLEDGE_UNAVAILABLE = (
+    "Sorry, I can't look that up right now: the program knowledge base is unavailable. "
+    "Please try again in a few minutes."
+)
+HANDOFF_UNAVAILABLE = (
+    "Sorry, I couldn't open a ticket for a person just now: our records are not "
+    "reachable. Please try again in a few minutes."
+)
 SIGN_IN_WEB = (
     "I can only show your company's tier, gaps and courses once I know who you are. "
     "Please sign in on the partner portal with your partner id and passcode, then ask again."
@@ -27,10 +41,6 @@ SIGN_IN_WEB = (
 SIGN_IN_SLACK = (
     "I can only show your company's tier, gaps and courses once this Slack account is "
     'linked to your partner account. Say "link my account" and I\'ll send you a link.'
-)
-UNAVAILABLE = (
-    "Sorry, I can't read partner records right now. Please try again in a few minutes, "
-    'or say "talk to a human".'
 )
 
 

@@ -21,12 +21,15 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, MetaData
 
+from partners.db import create_db_engine
+from settings import get_settings
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Every module that declares partner-store tables on ``partners.models.Base``.
 MODEL_MODULES = (
     "partners.models",
     "partners.linking",
-    "partners.sessions",
+    "partners.revoked_tokens",
     "partners.conversations",
     "partners.analytics.models",
     "partners.feedback",
@@ -65,9 +68,6 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one migration command against the configured partner store."""
-    from bot.settings import get_settings
-    from partners.db import create_db_engine
-
     parser = argparse.ArgumentParser(prog="python -m partners.migrate", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("upgrade", help="migrate up (default: to head)")

@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from partners.auth import hash_passcode
-from partners.catalogue import ProgramCatalogue
+from partners.catalogue import ProgramCatalogue, program_catalogue
+from partners.db import create_db_engine
+from partners.migrate import upgrade
 from partners.models import (
     Certification,
     ChatLink,
@@ -37,6 +39,7 @@ from partners.models import (
 )
 from partners.sample_data import RANDOM_SEED, SampleGenerator, SamplePartner
 from partners.tiers import current_tier, tiers_by_rank
+from settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -192,11 +195,6 @@ def _advance_sequences(session: Session) -> None:
 
 def main() -> int:
     """Migrate the configured store and seed it with the sample partners."""
-    from bot.settings import get_settings
-    from partners.catalogue import program_catalogue
-    from partners.db import create_db_engine
-    from partners.migrate import upgrade
-
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     engine = create_db_engine(get_settings().effective_database_url)
     print("==> migrating the partner store")

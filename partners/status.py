@@ -6,7 +6,7 @@ Shared by the chat actions and the partner API, so both say the same thing.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -28,6 +28,8 @@ from partners.tiers import (
 class PartnerStatus:
     """Tier, the next tier's requirements, the transition deadline and resources.
 
+    ``snapshot`` is the record it was computed from, for what else is asked of it
+    (another tier's gap, recommendations, "what if").
     ``basis_sample_figures`` are the sample figures the tier itself and the deadline
     rest on; with those behind each requirement shown they make ``sample_figures``.
     """
@@ -44,6 +46,7 @@ class PartnerStatus:
     transition_end: dt.date
     vouchers_available: int
     transferable_credits: dict[str, int]
+    snapshot: PartnerSnapshot = field(repr=False)
     basis_sample_figures: tuple[str, ...] = ()
 
     @property
@@ -115,6 +118,7 @@ def status_from_snapshot(
         transferable_credits=transferable_credits(
             catalogue.competencies.values(), snapshot.certifications
         ),
+        snapshot=snapshot,
         basis_sample_figures=sample_figures(rules, basis),
     )
 
@@ -130,7 +134,7 @@ def recommendation_sample_figures(
 def partner_status(
     session: Session, catalogue: ProgramCatalogue, partner_id: str, today: dt.date
 ) -> PartnerStatus | None:
-    """Load and evaluate one partner; None when there is no such partner."""
+    """Load and evaluate one partner, with its snapshot; None when there is no such one."""
     from partners.models import Partner
 
     snapshot = load_snapshot(session, partner_id, today)

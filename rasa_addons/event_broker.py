@@ -33,9 +33,10 @@ import asyncio
 import logging
 import time
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
 import aio_pika
+from aio_pika.abc import SSLOptions
 from rasa.core.brokers.pika import PikaEventBroker, _create_rabbitmq_ssl_options
 from rasa.utils.endpoints import EndpointConfig
 
@@ -169,7 +170,8 @@ class BufferedPikaEventBroker(PikaEventBroker):
         if self._exchange is not None and self.is_ready():
             return self._exchange
         await self._disconnect()
-        ssl_options = _create_rabbitmq_ssl_options(self.host)
+        # Rasa's helper types the dict loosely; it holds aio_pika's SSLOptions keys.
+        ssl_options = cast("SSLOptions | None", _create_rabbitmq_ssl_options(self.host))
         self._plain_connection = await aio_pika.connect(
             url=self._configure_url(),
             host=self.host,

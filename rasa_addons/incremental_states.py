@@ -184,6 +184,7 @@ def _visit(
             state[PREVIOUS_ACTION] = loop.last_ml_action_sub_state
     loop.states.append(domain._clean_state(state))
     message = tracker.latest_message
+    assert message is not None  # a tracker starts with UserUttered.empty(), never None
     loop.messages[id(message)] = (message, message.use_text_for_featurization)
 
 

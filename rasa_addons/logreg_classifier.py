@@ -13,7 +13,7 @@ Everything else, persistence included, is Rasa's own class.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -22,6 +22,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
+from scipy.sparse import spmatrix
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -44,14 +45,16 @@ class TunedLogisticRegressionClassifier(LogisticRegressionClassifier):
         super().__init__(config, name, model_storage, resource)
         self.clf.set_params(C=float(self.config["C"]))
 
-    def _create_X(self, messages: list[Message]) -> np.ndarray:  # noqa: N802 (Rasa's name)
+    # Rasa's type says csr_matrix; this returns a dense array, which both of its callers
+    # (scikit-learn's fit and predict_proba) take alike.
+    def _create_X(self, messages: list[Message]) -> np.ndarray:  # type: ignore[override]  # noqa: N802 (Rasa's name)
         """One row per message: its sparse then dense sentence features, as in Rasa."""
         rows = []
         for message in messages:
             # index 1: sentence features (0 holds the sequence features)
             sparse = message.get_sparse_features(attribute=TEXT)[1]
             dense = message.get_dense_features(attribute=TEXT)[1]
-            parts = [sparse.features.toarray()] if sparse else []
+            parts = [cast(spmatrix, sparse.features).toarray()] if sparse else []
             parts += [dense.features] if dense else []
             rows.append(np.hstack(parts) if parts else np.zeros((1, 0)))
         return np.vstack(rows)

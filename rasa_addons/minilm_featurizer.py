@@ -14,12 +14,12 @@ Features per message (``text`` attribute only):
   the mean of the word pieces it spans, aligned with the other token features.
 
 ONNX Runtime runs on one thread: the Rasa server parses one message at a time and
-shares the machine with the app process.
+shares the machine with the app process. The session and the tokenizer are opened by
+``knowledge.minilm_onnx``, the loader the app's query embedder uses too.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 from functools import cache
@@ -38,6 +38,8 @@ from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from knowledge.minilm_onnx import files_sha256, open_session, open_tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -64,23 +66,12 @@ class MiniLMEncoder:
             max_length: word pieces kept per message, special tokens included.
 
         """
-        import onnxruntime as ort
-        from tokenizers import Tokenizer as WordPieceTokenizer
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        self.session = ort.InferenceSession(
-            str(model_path), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = open_session(model_path, threads=1)
         self.input_names = {i.name for i in self.session.get_inputs()}
         output = self.session.get_outputs()[0]
         self.output_name = output.name
         self.has_pieces = len(output.shape) == 3
-        self.tokenizer = WordPieceTokenizer.from_file(str(tokenizer_path))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(max_length=max_length)
+        self.tokenizer = open_tokenizer(tokenizer_path, max_length)
 
     def encode(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray | None, Any]]:
         """Embed a batch of texts.
@@ -124,15 +115,6 @@ def _cached_encoder(model_path: Path, tokenizer_path: Path, max_length: int) -> 
     return MiniLMEncoder(model_path, tokenizer_path, max_length)
 
 
-def _file_digest(*paths: Path) -> str:
-    digest = hashlib.sha256()
-    for path in paths:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
-
-
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
 class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
     """Adds all-MiniLM-L6-v2 sentence and token features to each message's text."""
@@ -173,7 +155,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         model, tokenizer = cls._source_files(config)
         if not (model.is_file() and tokenizer.is_file()):
             return None
-        return _file_digest(model, tokenizer)
+        return files_sha256(model, tokenizer)
 
     def __init__(
         self,
@@ -203,7 +185,8 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         execution_context: ExecutionContext,
     ) -> MiniLMFeaturizer:
         """Create an untrained component that reads the exported files on ``train``."""
-        return cls(config, execution_context.node_name, model_storage, resource)
+        # Rasa names every graph node; ExecutionContext types the name Optional.
+        return cls(config, execution_context.node_name, model_storage, resource)  # type: ignore[arg-type]
 
     @classmethod
     def load(
@@ -221,7 +204,8 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
                 directory / TOKENIZER_FILE,
                 int({**cls.get_default_config(), **config}["max_length"]),
             )
-        return cls(config, execution_context.node_name, model_storage, resource, encoder)
+        # Rasa names every graph node; ExecutionContext types the name Optional.
+        return cls(config, execution_context.node_name, model_storage, resource, encoder)  # type: ignore[arg-type]
 
     def train(self, training_data: TrainingData) -> Resource:
         """Copy the exported model and tokenizer into the trained model."""
@@ -266,7 +250,8 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
                 tokens: list[Token] = message.get(TOKENS_NAMES[TEXT]) or []
                 if pieces is not None and tokens:
                     sequence = _token_vectors(tokens, pieces, enc.offsets, enc.special_tokens_mask)
-                self.add_features_to_message(sequence, sentence[np.newaxis, :], TEXT, message)
+                # Rasa's method skips a None sequence, though its type does not say so.
+                self.add_features_to_message(sequence, sentence[np.newaxis, :], TEXT, message)  # type: ignore[arg-type]
         return messages
 
 

@@ -6,6 +6,11 @@ still works, with the same replies, only slower under load, silent instead of
 apologising when the app cannot run an action or runs it too slowly, and starting a
 conversation afresh when the tracker store cannot be read.
 
+The fixes replace Rasa's own code at run time, written against one Rasa version: on any
+other version the server refuses to start (``check_rasa_version``) before installing
+any of them. ``PINNED_RASA`` is that version, kept equal to requirements/rasa.lock.txt
+by tests/rasa_addons/test_server.py.
+
 Rasa's HTTP API token comes from ``PA_RASA_TOKEN`` in the environment, not from the
 command line, where ``ps`` shows it to every user of the machine: it is handed to
 Rasa's argument parser inside this process, which ``/proc/<pid>/cmdline`` never sees.
@@ -16,9 +21,29 @@ from __future__ import annotations
 import os
 import sys
 
-from rasa_addons import action_failures, speedups, store_failures
+import rasa.version
 
 TOKEN_VARIABLE = "PA_RASA_TOKEN"
+# The Rasa version the fixes were written against and tested on (requirements/rasa.lock.txt).
+PINNED_RASA = "3.6.21"
+
+
+def check_rasa_version(installed: str) -> None:
+    """Refuse any Rasa other than the pinned one, whose code the fixes replace.
+
+    Raises:
+        SystemExit: ``installed`` is not ``PINNED_RASA``.
+
+    """
+    if installed != PINNED_RASA:
+        raise SystemExit(
+            f"error: rasa_addons patches Rasa {PINNED_RASA}, and this environment has Rasa "
+            f"{installed}. Install the pinned version (scripts/setup-env.sh rasa installs "
+            "requirements/rasa.lock.txt). To move to another version, read "
+            "rasa_addons/server.py and the modules whose apply() it calls: each names the "
+            "Rasa code it replaces; check that code in the new version, then change "
+            "PINNED_RASA and requirements/rasa.lock.txt together."
+        )
 
 
 def rasa_arguments(argv: list[str], environ: dict[str, str] | os._Environ[str]) -> list[str]:
@@ -44,6 +69,10 @@ def rasa_arguments(argv: list[str], environ: dict[str, str] | os._Environ[str]) 
 
 def main() -> None:
     """Run Rasa's command line with the fixes applied."""
+    check_rasa_version(rasa.version.__version__)
+    # Imported after the check: on another Rasa these may not even import.
+    from rasa_addons import action_failures, speedups, store_failures
+
     arguments = rasa_arguments(sys.argv[1:], os.environ)
     speedups.apply()
     store_failures.apply()

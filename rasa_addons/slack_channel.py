@@ -53,6 +53,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from partners.public_url import public_base_url_from_env
 from rasa_addons import slack_feedback
 from rasa_addons.messages import TROUBLE
 from rasa_addons.slack_inbox import InboxMessage, InboxUnavailableError, SlackInbox
@@ -77,11 +78,6 @@ CLEANUP_EVERY_SECONDS = 3600.0
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
-def _public_url() -> str:
-    url = os.environ.get("PA_PUBLIC_URL") or f"http://127.0.0.1:{os.environ.get('PA_PORT', '8000')}"
-    return url.rstrip("/")
-
-
 def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -104,7 +100,7 @@ def link_target(url: str) -> str | None:
     if "|" in url or any(ord(char) < 32 for char in url):
         return None
     if _SITE_PATH.match(url):
-        return _public_url() + url
+        return public_base_url_from_env() + url
     if _ABSOLUTE_TARGET.match(url):
         return url
     return None

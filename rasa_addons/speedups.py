@@ -50,7 +50,7 @@ import functools
 import gc
 import json
 import logging
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import orjson
@@ -90,9 +90,10 @@ def _reply_validators() -> tuple[Draft4Validator, Draft4Validator, dict[str, Dra
     any_event = _checked_validator(EVENT_SCHEMA)
     # Each branch is part of EVENT_SCHEMA, checked just above: no meta-schema check again.
     common = {key: value for key, value in EVENT_SCHEMA.items() if key != "oneOf"}
+    branches = cast(list[dict[str, Any]], EVENT_SCHEMA["oneOf"])
     by_name = {
         branch["properties"]["event"]["const"]: type(any_event)({**common, "allOf": [branch]})
-        for branch in EVENT_SCHEMA["oneOf"]
+        for branch in branches
     }
     return _checked_validator(shape), any_event, by_name
 
@@ -234,7 +235,7 @@ def _endpoint_session(self: EndpointConfig) -> aiohttp.ClientSession:
 def apply() -> None:
     """Install the fixes into the running Rasa (idempotent)."""
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
-    Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[method-assign,assignment]
+    Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[method-assign]
     DaskGraphRunner.run = _run_graph  # type: ignore[method-assign]
     rasa.core.run.load_agent_on_start = _load_agent_then_freeze
     incremental_states.apply()

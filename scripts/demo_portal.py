@@ -42,10 +42,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.settings import get_settings
 from partners.db import create_db_engine
 from partners.models import Partner, Person
 from scripts.demo_portal_page import PORTAL_CSS, portal_page
+from settings import get_settings
 
 # Whose people the sample sign-in offers: the demo partner and two more.
 SAMPLE_PARTNERS = ("P-0001", "P-0002", "P-0003")

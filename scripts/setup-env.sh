@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 which_env=${1:?usage: setup-env.sh app|rasa}
 case "$which_env" in
   app)  version=3.11; venv=.venv;      lock=requirements/app.lock.txt ;;
-  rasa) version=3.10; venv=.venv-rasa; lock=requirements/rasa.lock.txt ;;
+  rasa) version=3.10; venv=.venv-rasa; lock=requirements/rasa.lock.txt
+        # and its test tools (pytest, mypy), resolved together with Rasa's pins
+        tools=requirements/rasa-test.lock.txt ;;
   *) echo "usage: setup-env.sh app|rasa" >&2; exit 2 ;;
 esac
 
@@ -35,9 +37,9 @@ if [ ! -x "$venv/bin/python" ]; then
   echo "==> creating $venv with $python"
   "$python" -m venv "$venv"
 fi
-echo "==> installing $lock into $venv (pip shows progress; a no-op when up to date)"
+echo "==> installing $lock ${tools:-} into $venv (pip shows progress; a no-op when up to date)"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --progress-bar on -r "$lock" 2>&1 \
+"$venv/bin/python" -m pip install --progress-bar on -r "$lock" ${tools:+-r "$tools"} 2>&1 \
   | grep -v -e "^Requirement already satisfied" -e "is ignored: it is neither a file nor a directory" || true
 if [ "$which_env" = app ]; then
   # The project itself, editable, for the `partner-assistant` console script (pyproject.toml).

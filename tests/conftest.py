@@ -27,12 +27,15 @@ import httpx
 import pytest
 
 from tests.processes import stop
-from tests.rasa_env import running_in_ci
+from tests.rasa_env import skip_as_failure_under_ci
 
 if TYPE_CHECKING:
     from tests.fakes.fake_slack import FakeSlack
 
 pytest_plugins = ["tests.fakes.fake_slack"]
+
+# The Rasa side's tests run in the Rasa environment (`make rasa-test`), not here.
+collect_ignore = ["rasa_addons"]
 
 ROOT = Path(__file__).resolve().parents[1]
 # `make run`'s ports; PA_TEST_APP_PORT / PA_TEST_RASA_PORT move the test stack elsewhere
@@ -49,14 +52,7 @@ OFFICE_HANDOFF_CHANNEL = "C0OFFICEHANDOFF"
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     """Under CI, report a skipped test (a missing prerequisite) as failed."""
     outcome = yield
-    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
-    if not report.skipped or hasattr(report, "wasxfail") or not running_in_ci():
-        return
-    skipped = report.longrepr
-    reason = skipped[2] if isinstance(skipped, tuple) else str(skipped)
-    reason = reason.removeprefix("Skipped: ")
-    report.outcome = "failed"
-    report.longrepr = f"skipped under CI, where every prerequisite must be present: {reason}"
+    skip_as_failure_under_ci(outcome.get_result())  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

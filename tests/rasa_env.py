@@ -1,7 +1,11 @@
-"""Run code in the Rasa environment (``.venv-rasa``, Python 3.10) from the tests.
+"""Run code in the Rasa environment (``.venv-rasa``, Python 3.10) from the app's tests.
 
-The tests run in the app environment, where Rasa is not installed; what needs Rasa's
-own classes runs as a script in the Rasa environment and prints one JSON line.
+The tests of rasa_addons/ alone are ordinary pytest files in tests/rasa_addons/, run in
+the Rasa environment by ``make rasa-test``. What is here serves the app's tests that
+need both sides (an action's output rendered by the Slack channel, the launcher's
+arguments parsed by Rasa, the NLU pipeline trained from the app's data): they run in
+the app environment, where Rasa is not installed, and hand the Rasa part to a script
+in the Rasa environment that prints one JSON line.
 
 Without ``.venv-rasa`` these tests skip on a developer's machine, but fail under
 ``make test`` (which builds the environment and sets ``PA_TEST_RASA_ENV=required``) and
@@ -25,6 +29,17 @@ RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 def running_in_ci() -> bool:
     """Whether the tests run under CI (``CI`` set, as CI services do), where nothing may skip."""
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def skip_as_failure_under_ci(report: pytest.TestReport) -> None:
+    """Under CI, turn a skipped test's report (a missing prerequisite) into a failure."""
+    if not report.skipped or hasattr(report, "wasxfail") or not running_in_ci():
+        return
+    skipped = report.longrepr
+    reason = skipped[2] if isinstance(skipped, tuple) else str(skipped)
+    reason = reason.removeprefix("Skipped: ")
+    report.outcome = "failed"
+    report.longrepr = f"skipped under CI, where every prerequisite must be present: {reason}"
 
 
 def require_rasa_env() -> None:

@@ -26,8 +26,8 @@ from rasa_sdk.interfaces import (
     ActionNotFoundException,
 )
 
-from bot.settings import Settings
 from knowledge import live
+from settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -29,12 +29,12 @@ from sqlalchemy import Engine
 from bot.admin_uploads import Budget, UploadError, UploadTooLargeError, partner_folder, save_uploads
 from bot.api_errors import ErrorOut, ValidationIssue
 from bot.deps import Context, OperatorCaller, ProgramManager
-from bot.settings import Settings, get_settings
 from bot.sync_scheduler import SyncScheduler
 from partners.importing.report import ImportReport
 from partners.sync import runner, runs
 from partners.sync.runner import REPORT_LIMIT
 from partners.sync.source import describe
+from settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 

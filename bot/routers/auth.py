@@ -1,4 +1,6 @@
-"""Sign-in: ``POST /v1/auth/token`` exchanges a partner id or operator e-mail for a JWT.
+"""Signing in and out (``/v1/auth``): access tokens, who holds one, and signing out.
+
+``POST /v1/auth/token`` exchanges a partner id or operator e-mail for a JWT.
 
 Partners sign in with a passcode only in the sample mode (``PA_SEED_SAMPLE_DATA``); real
 partners come through the partner portal (``POST /v1/auth/portal``, the portal's
@@ -15,6 +17,12 @@ A flood of bad sign-ins must not cost more than it is allowed to: attempts are c
 per client address and failures per account (``bot.rate_limits``), and passcodes are
 checked on a few threads of their own with a bounded queue (``PasscodeChecker``), never
 on the event loop or the thread pool that every other route shares.
+
+Signing out (``POST /v1/auth/logout``) records the token's ``jti`` as revoked
+(``partners.revoked_tokens``), so the token stops working everywhere (API and chat
+actions) before it expires. ``signed_in`` and ``signed_in_partner`` are the dependencies
+of routes that need the verified bearer token itself. The portal hand-over and the
+company sign-in live in ``bot.routers.portal`` and ``bot.routers.oidc``.
 """
 
 from __future__ import annotations
@@ -22,26 +30,30 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
+from bot.api_errors import documented
+from bot.deps import Context, bearer_token, verified_bearer
 from bot.rate_limits import client_address, rate_limits
-from bot.settings import Settings, get_settings
 from partners.auth import (
     MissingSecretError,
     PasscodeChecker,
     PasscodeCheckerBusyError,
     Role,
     issue_token,
+    verify_token,
 )
-from partners.db import engine_for
+from partners.context import PartnerContext
 from partners.models import Partner, Person
 from partners.operators import active_role, find_operator, looks_like_email, normalise_email
+from partners.revoked_tokens import revoke
+from settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -97,35 +109,35 @@ def passcode_checker(request: Request) -> PasscodeChecker:
     return checker
 
 
-def _stored_hash(settings: Settings, subject: str) -> str | None:
-    with Session(engine_for(settings.effective_database_url)) as session:
+def _stored_hash(context: PartnerContext, subject: str) -> str | None:
+    with context.session() as session:
         partner = session.get(Partner, subject) if subject else None
         return partner.passcode_hash if partner else None
 
 
-def _record_source(settings: Settings, partner_id: str) -> str | None:
-    with Session(engine_for(settings.effective_database_url)) as session:
+def _record_source(context: PartnerContext, partner_id: str) -> str | None:
+    with context.session() as session:
         partner = session.get(Partner, partner_id)
         return partner.source if partner else None
 
 
-def _stored_operator_hash(settings: Settings, email: str) -> str | None:
+def _stored_operator_hash(context: PartnerContext, email: str) -> str | None:
     # A disabled account has no usable hash: it fails like a wrong passcode, same cost.
-    with Session(engine_for(settings.effective_database_url)) as session:
+    with context.session() as session:
         operator = find_operator(session, email)
         return operator.passcode_hash if operator and not operator.disabled else None
 
 
-def _operator_role(settings: Settings, email: str) -> Role | None:
-    with Session(engine_for(settings.effective_database_url)) as session:
+def _operator_role(context: PartnerContext, email: str) -> Role | None:
+    with context.session() as session:
         return active_role(session, email)
 
 
-@router.post("/token")
+@router.post("/token", responses=documented(422))
 async def token(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    settings: Annotated[Settings, Depends(get_settings)],
+    context: Context,
 ) -> TokenOut:
     """Sign in and get a bearer token: a partner id (e.g. ``P-0001``) or an operator's e-mail.
 
@@ -136,6 +148,7 @@ async def token(
             server has no token signing key.
 
     """
+    settings = context.settings
     username = form.username.strip()
     is_operator = looks_like_email(username)
     subject = normalise_email(username) if is_operator else username.upper()
@@ -145,16 +158,16 @@ async def token(
     if not is_operator and not settings.seed_sample_data:
         raise _unauthorised(PASSCODE_SAMPLE_ONLY)
     role: Role | None = "partner"
-    load = partial(_stored_operator_hash if is_operator else _stored_hash, settings, subject)
-    signed_in = await _check_passcode(request, form.password, load)
-    if signed_in and is_operator:
+    load = partial(_stored_operator_hash if is_operator else _stored_hash, context, subject)
+    passcode_ok = await _check_passcode(request, form.password, load)
+    if passcode_ok and is_operator:
         # Read after the check, so an account disabled meanwhile gets no token.
-        role = await asyncio.to_thread(_operator_role, settings, subject)
-    if not signed_in or role is None:
+        role = await asyncio.to_thread(_operator_role, context, subject)
+    if not passcode_ok or role is None:
         logger.info("failed sign-in for %r", subject[:40])
         await limiter.hit(limiter.rules.sign_in_failures_account, subject)
         raise _unauthorised(_WRONG_OPERATOR if is_operator else _WRONG)
-    source = None if is_operator else await asyncio.to_thread(_record_source, settings, subject)
+    source = None if is_operator else await asyncio.to_thread(_record_source, context, subject)
     try:
         access_token, lifetime = issue_token(subject, role, settings, record_source=source)
     except MissingSecretError as exc:
@@ -189,7 +202,7 @@ def _unauthorised(reason: str) -> HTTPException:
     )
 
 
-@router.get("/methods")
+@router.get("/methods", responses=documented(422))
 async def methods(settings: Annotated[Settings, Depends(get_settings)]) -> MethodsOut:
     """Which sign-ins this server offers, for the sign-in page."""
     return MethodsOut(
@@ -223,3 +236,60 @@ def person_token(settings: Settings, person: Person) -> PersonTokenOut:
         subject=partner.id,
         person=PersonOut(name=person.name),
     )
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A request's verified bearer token and who it belongs to."""
+
+    token: str
+    subject: str
+    role: Role
+
+
+def signed_in(request: Request, context: Context) -> SignedIn:
+    """FastAPI dependency: the verified, not signed-out bearer token of the request.
+
+    Raises:
+        HTTPException: 401 with the reason when the token is missing, invalid,
+            expired or signed out; 503 when the server has no signing key.
+
+    """
+    token = bearer_token(request)
+    identity = verified_bearer(token, context, channel="web")
+    return SignedIn(token, identity.subject, identity.role)
+
+
+def signed_in_partner(caller: Annotated[SignedIn, Depends(signed_in)]) -> SignedIn:
+    """FastAPI dependency: like ``signed_in``, but only partners' own tokens pass.
+
+    Raises:
+        HTTPException: 403 for an operator's token.
+
+    """
+    if caller.role != "partner":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only a partner's own sign-in can do this")
+    return caller
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(caller: Annotated[SignedIn, Depends(signed_in)], context: Context) -> Response:
+    """Sign out: the bearer token is refused from now on, by the API and by the chat.
+
+    Raises:
+        HTTPException: 400 for a token without an id (``jti``), which cannot be revoked.
+
+    """
+    claims = verify_token(caller.token, context.settings)
+    if not claims.token_id:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, "this token has no id (jti), so it cannot be signed out"
+        )
+    revoke(
+        context.engine,
+        claims.token_id,
+        claims.subject,
+        claims.expires_at,
+    )
+    logger.info("signed out %s (token %s...)", claims.subject, claims.token_id[:6])
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Context
 from bot.rate_limits import client_address, rate_limits
-from bot.routers.sessions import SignedIn, signed_in_partner
+from bot.routers.auth import SignedIn, signed_in_partner
 from partners import linking
 
 logger = logging.getLogger(__name__)

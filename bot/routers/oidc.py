@@ -24,15 +24,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from bot import oidc
+from bot.deps import Context
 from bot.rate_limits import client_address, rate_limits
 from bot.routers.auth import PersonTokenOut, person_token
-from bot.settings import Settings, get_settings
-from partners.db import engine_for
+from partners.context import PartnerContext
 from partners.models import Person
 from partners.portal_identity import AmbiguousPersonError, linked_person
+from settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +104,8 @@ async def login(request: Request, settings: Configured) -> Response:
     return response
 
 
-def _person_of(settings: Settings, email: str) -> dict[str, object]:
-    with Session(engine_for(settings.effective_database_url)) as session:
+def _person_of(context: PartnerContext, email: str) -> dict[str, object]:
+    with context.session() as session:
         try:
             person = linked_person(session, external_id=None, email=email)
         except AmbiguousPersonError:
@@ -119,7 +119,7 @@ def _person_of(settings: Settings, email: str) -> dict[str, object]:
 
 
 @router.get("/callback", include_in_schema=False)
-async def callback(request: Request, settings: Configured) -> Response:
+async def callback(request: Request, settings: Configured, context: Context) -> Response:
     """Take the provider's redirect back: verify, find the person, return to the page."""
     limiter = rate_limits(request)
     await limiter.hit(limiter.rules.sign_in_address, client_address(request))
@@ -132,18 +132,20 @@ async def callback(request: Request, settings: Configured) -> Response:
         email = oidc.verified_email(claims)
     except oidc.OidcSignInError as exc:
         return _back_to_page(request, settings, {"error": exc.reason})
-    outcome = await asyncio.to_thread(_person_of, settings, email)
+    outcome = await asyncio.to_thread(_person_of, context, email)
     return _back_to_page(request, settings, outcome)
 
 
-def _token_for_person(settings: Settings, person_id: int) -> PersonTokenOut | None:
-    with Session(engine_for(settings.effective_database_url)) as session:
+def _token_for_person(context: PartnerContext, person_id: int) -> PersonTokenOut | None:
+    with context.session() as session:
         person = session.get(Person, person_id)
-        return person_token(settings, person) if person is not None else None
+        return person_token(context.settings, person) if person is not None else None
 
 
 @router.post("/session")
-async def session(request: Request, response: Response, settings: Configured) -> PersonTokenOut:
+async def session(
+    request: Request, response: Response, settings: Configured, context: Context
+) -> PersonTokenOut:
     """Exchange this browser's finished company sign-in for the partner's access token.
 
     Raises:
@@ -158,7 +160,7 @@ async def session(request: Request, response: Response, settings: Configured) ->
     if outcome is None or not isinstance(person_id, int):
         reason = str(outcome.get("error")) if outcome and outcome.get("error") else NOTHING_WAITING
         raise _refused(reason)
-    answer = await asyncio.to_thread(_token_for_person, settings, person_id)
+    answer = await asyncio.to_thread(_token_for_person, context, person_id)
     if answer is None:
         raise _refused(NO_PERSON)
     response.delete_cookie(SIGN_IN_COOKIE, path=SESSION_PATH, httponly=True, samesite="strict")

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
+from bot.deps import Context
 from bot.rate_limits import client_address, rate_limits
 from bot.routers.auth import PersonTokenOut, person_token
-from bot.settings import Settings, get_settings
-from partners.db import engine_for
+from partners.context import PartnerContext
 from partners.portal_identity import (
     NOT_LINKED,
     AmbiguousPersonError,
@@ -29,6 +27,7 @@ from partners.portal_identity import (
     verify_portal_token,
 )
 from partners.portal_keys import PortalKeys, PortalKeysUnavailableError
+from settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +68,8 @@ def _shown(user: PortalUser) -> str:
     return f"portal user {user.subject[:64]!r}"
 
 
-def _portal_sign_in(settings: Settings, user: PortalUser) -> PersonTokenOut:
-    with Session(engine_for(settings.effective_database_url)) as session:
+def _portal_sign_in(context: PartnerContext, user: PortalUser) -> PersonTokenOut:
+    with context.session() as session:
         try:
             person = portal_person(session, user)
         except AmbiguousPersonError as exc:
@@ -80,14 +79,14 @@ def _portal_sign_in(settings: Settings, user: PortalUser) -> PersonTokenOut:
             logger.info("portal sign-in refused: %s is not linked", _shown(user))
             raise _unauthorised(NOT_LINKED)
         logger.info("portal sign-in of person %s of %s", person.id, person.partner_id)
-        return person_token(settings, person)
+        return person_token(context.settings, person)
 
 
 @router.post("/portal")
 async def portal(
     request: Request,
     body: PortalTokenIn,
-    settings: Annotated[Settings, Depends(get_settings)],
+    context: Context,
 ) -> PersonTokenOut:
     """Sign in with the partner portal's signed token for its user (the chat widget's way).
 
@@ -98,6 +97,7 @@ async def portal(
             cannot be fetched (with ``Retry-After``).
 
     """
+    settings = context.settings
     limiter = rate_limits(request)
     await limiter.hit(limiter.rules.sign_in_address, client_address(request))
     if not settings.portal_sign_in_configured:
@@ -119,7 +119,7 @@ async def portal(
             PORTAL_DOWN,
             headers={"Retry-After": str(exc.retry_after)},
         ) from exc
-    return await asyncio.to_thread(_portal_sign_in, settings, user)
+    return await asyncio.to_thread(_portal_sign_in, context, user)
 
 
 def _unauthorised(reason: str) -> HTTPException:

@@ -23,12 +23,12 @@ from pydantic import BaseModel, Field
 from bot.api_errors import ErrorOut
 from bot.deps import Context, OperatorCaller, ProgramManager
 from bot.reminder_scheduler import ReminderScheduler
-from bot.routers.sessions import SignedIn, signed_in_partner
-from bot.settings import get_settings
+from bot.routers.auth import SignedIn, signed_in_partner
 from partners.models import Partner
 from partners.reminders import outbox, preferences, runs
 from partners.reminders.hours import HoursError, check_clock, check_zone
 from partners.reminders.run import BUSY
+from settings import get_settings
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.api_errors import ErrorOut
 from bot.routers.web import CONTENT_SECURITY_POLICY, PAGE_HEADERS, STATIC_DIR
-from bot.settings import Settings, get_settings
+from settings import Settings, get_settings
 
 WIDGET_DIR = STATIC_DIR / "widget"
 # The only API the site's page calls across origins; the chat itself is same-origin.

@@ -29,6 +29,7 @@ from sqlalchemy import CursorResult, Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from partners.clock import aware
 from partners.models import ReminderDelivery, ReminderRun
 from partners.reminders.due import Notice
 from partners.reminders.preferences import WEB, Recipient
@@ -221,9 +222,6 @@ def take_unseen(
                 .execution_options(synchronize_session=False)
             )
             if cast(CursorResult[Any], result).rowcount == 1:
-                created = row.created_at
-                if created.tzinfo is None:  # SQLite hands back naive UTC times
-                    created = created.replace(tzinfo=dt.timezone.utc)
-                taken.append(WebNotice(row.id, row.kind, row.text, created))
+                taken.append(WebNotice(row.id, row.kind, row.text, aware(row.created_at)))
         session.commit()
     return taken

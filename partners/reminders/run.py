@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings
 from partners.catalogue import ProgramCatalogue
 from partners.models import Partner
 from partners.reminders import outbox, runs
@@ -37,6 +36,7 @@ from partners.reminders.preferences import SLACK, Recipient, recipients_of
 from partners.reminders.slack import post_direct_message
 from partners.snapshot import load_snapshot
 from partners.status import status_from_snapshot
+from settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from bot.settings import Settings
 from partners.clock import aware
 from partners.guarded_runs import ABANDONED, GuardedRuns
 from partners.guarded_runs import RunView as GuardedRunView
 from partners.models import ReminderRun
 from partners.runner_lock import NoLock, RedisRunnerLock, RunnerLock
+from settings import Settings
 
 __all__ = ["ABANDONED", "STALE_AFTER", "RunView", "claim", "finish", "recent", "runner_lock"]
 

@@ -25,11 +25,11 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings
 from partners.importing.report import ImportReport
 from partners.runner_lock import NoLock, RedisRunnerLock, RunnerLock
 from partners.sync import runs
 from partners.sync.source import SourceError, describe, fetch_url, is_url, read_directory
+from settings import Settings
 
 logger = logging.getLogger(__name__)
 

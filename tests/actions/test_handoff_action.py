@@ -15,11 +15,12 @@ import pytest
 from rasa_sdk.executor import ActionExecutor
 from sqlalchemy.orm import Session
 
-from bot.settings import get_settings
 from partners import handoff
 from partners.catalogue import program_catalogue
-from partners.db import create_db_engine, init_db
+from partners.db import create_db_engine
 from partners.models import HandoffTicket
+from partners.prestart import init_db
+from settings import get_settings
 from tests.bot.web_fixtures import closed_port
 from tests.partners.fixtures import (
     Store,

@@ -13,13 +13,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
 from actions.knowledge import (
-    UNAVAILABLE,
     ActionAnswerFollowup,
     ActionAnswerQuestion,
     ActionListCourses,
 )
 from knowledge import live
 from knowledge.catalogue import load_catalogue
+from partners.messages import KNOWLEDGE_UNAVAILABLE as UNAVAILABLE
 from tests.knowledge.building import ensure_index
 
 FIXTURES = Path(__file__).parent / "fixtures"

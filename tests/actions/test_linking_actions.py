@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from bot.routers.actions import build_executor
-from bot.settings import get_settings
 from partners import linking
 from partners.messages import TROUBLE
+from settings import get_settings
 from tests.bot.web_fixtures import WebApp, web_app  # noqa: F401 - the `web` fixture
 from tests.fakes.fake_slack import FakeSlack
 from tests.partners.fixtures import action_call, slack_metadata, token_for

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import ActionExecutor
 
-import actions.partner as partner_actions
-from bot.settings import get_settings
+import actions.base as action_base
 from partners.context import PartnerContext, default_context
+from settings import get_settings
 from tests.fakes.fake_slack import FakeSlack
 from tests.partners.fixtures import (
     Store,
@@ -32,7 +32,7 @@ DAYS_LEFT = 64  # 2026-11-29 to 2027-02-01, counted by hand
 
 
 def frozen_context(today: dt.date) -> Callable[[], PartnerContext]:
-    """``actions.partner.default_context`` with its clock stopped at ``today``."""
+    """``actions.base.default_context`` with its clock stopped at ``today``."""
     return lambda: dataclasses.replace(default_context(), clock=lambda: today)
 
 
@@ -40,7 +40,7 @@ def frozen_context(today: dt.date) -> Callable[[], PartnerContext]:
 def executor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionExecutor]:
     store: Store = seeded_store(tmp_path_factory)
     with process_settings(store), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(partner_actions, "default_context", frozen_context(TODAY))
+        patch.setattr(action_base, "default_context", frozen_context(TODAY))
         executor = ActionExecutor()
         executor.register_package("actions")
         yield executor
@@ -138,7 +138,7 @@ def test_slack_user_linked_to_a_partner_gets_its_status_and_card(
 def test_after_the_window_the_status_says_it_has_ended(
     executor: ActionExecutor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(partner_actions, "default_context", frozen_context(dt.date(2027, 3, 1)))
+    monkeypatch.setattr(action_base, "default_context", frozen_context(dt.date(2027, 3, 1)))
     texts, cards, _ = run(executor, action_call("partner_tier_status"))
     assert "The transition window ended on 1 February 2027." in texts[0]
     assert "days left" not in texts[0]

@@ -19,7 +19,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
-import actions.partner as partner_actions
+import actions.base as action_base
 from actions.knowledge import ActionAnswerQuestion
 from knowledge.catalogue import load_catalogue
 from knowledge.models import ProgramRules
@@ -79,7 +79,7 @@ def executor_with(store: Store, catalogue: ProgramCatalogue | None) -> Iterator[
         return dataclasses.replace(found, catalogue=catalogue) if catalogue else found
 
     with process_settings(store), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(partner_actions, "default_context", context)
+        patch.setattr(action_base, "default_context", context)
         executor = ActionExecutor()
         executor.register_package("actions")
         yield executor

@@ -17,7 +17,7 @@ import pytest
 from rasa_sdk.executor import ActionExecutor
 from sqlalchemy.orm import Session
 
-import actions.partner as partner_actions
+import actions.base as action_base
 from partners.context import default_context
 from partners.models import Partner
 from partners.snapshot import load_snapshot
@@ -38,7 +38,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 def executor(store: Store) -> Iterator[ActionExecutor]:
     with process_settings(store), pytest.MonkeyPatch.context() as patch:
         frozen = lambda: dataclasses.replace(default_context(), clock=lambda: TODAY)  # noqa: E731
-        patch.setattr(partner_actions, "default_context", frozen)
+        patch.setattr(action_base, "default_context", frozen)
         executor = ActionExecutor()
         executor.register_package("actions")
         yield executor

@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 
 from bot.catalogue_refresh import CatalogueRefresher
 from bot.main import create_app
-from bot.settings import get_settings
 from knowledge import live
-from partners.db import create_db_engine, init_db
+from partners.db import create_db_engine
 from partners.models import CatalogueRelease
+from partners.prestart import init_db
 from partners.releases import publish
+from settings import get_settings
 from tests.knowledge.building import ensure_index
 from tests.knowledge.new_course import NEW_COURSE, shipped_content, with_course
 from tests.partners.fixtures import TEST_SECRET, store_settings

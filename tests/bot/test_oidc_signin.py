@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 
 from bot import oidc
 from bot.routers.oidc import NO_PERSON, NOTHING_WAITING, OIDC_OFF, SIGN_IN_COOKIE
-from partners.db import create_db_engine, init_db
+from partners.db import create_db_engine
 from partners.models import Person
+from partners.prestart import init_db
 from tests.bot.oidc_fixtures import CLIENT_ID, Provider, oidc_provider
 from tests.bot.test_rate_limits import app_with
 from tests.bot.web_fixtures import closed_port

@@ -31,8 +31,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from bot.main import app as document_app
-from partners.db import create_db_engine, init_db
+from partners.db import create_db_engine
 from partners.messages import TROUBLE
+from partners.prestart import init_db
 from tests.bot.oidc_fixtures import CLIENT_ID, oidc_provider
 from tests.bot.test_rate_limits import app_with
 from tests.partners.fixtures import Store, operator_token, store_settings, token_for

@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from partners.db import init_db
 from partners.models import Operator
 from partners.operators import add_operator, find_operator
+from partners.prestart import init_db
 from tests.bot.web_fixtures import WebApp, web_app  # noqa: F401 - the `web` fixture
 from tests.partners.fixtures import SAMPLE_OPERATOR, TEST_SECRET
 

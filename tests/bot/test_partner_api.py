@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.main import create_app
-from bot.settings import get_settings
-from partners.db import create_db_engine, init_db
+from partners.db import create_db_engine
 from partners.models import Partner
+from partners.prestart import init_db
+from settings import get_settings
 from tests.knowledge.building import ensure_index
 from tests.partners.fixtures import (
     SAMPLE_OPERATOR,
@@ -183,8 +184,8 @@ def test_signed_out_token_is_refused(client: TestClient) -> None:
 
 
 def test_the_app_refuses_to_start_without_a_signing_key(store: Store) -> None:
-    from bot.settings import get_settings
     from partners.auth import MissingSecretError
+    from settings import get_settings
 
     with process_settings(store), pytest.MonkeyPatch.context() as patch:
         patch.setenv("PA_JWT_SECRET", "")

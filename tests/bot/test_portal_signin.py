@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from bot.routers.auth import PASSCODE_SAMPLE_ONLY
 from bot.routers.portal import PORTAL_DOWN, PORTAL_OFF
-from partners.db import create_db_engine, init_db
+from partners.db import create_db_engine
 from partners.models import Person
 from partners.portal_identity import NOT_LINKED
+from partners.prestart import init_db
 from tests.bot.test_rate_limits import app_with, inside_one_minute_window
 from tests.partners.fixtures import SAMPLE_OPERATOR, Store, store_settings
 from tests.partners.portal_fixtures import (

@@ -22,9 +22,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from bot.main import create_app
-from bot.settings import get_settings
 from partners import auth as partners_auth
-from partners.db import create_db_engine, init_db
+from partners.db import create_db_engine
+from partners.prestart import init_db
+from settings import get_settings
 from tests.bot.web_fixtures import ACTION_SECRET, PASSCODE, closed_port
 from tests.partners.fixtures import TEST_SECRET, Store, store_settings
 

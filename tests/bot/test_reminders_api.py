@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.main import create_app
-from bot.settings import get_settings
-from partners.db import create_db_engine, init_db
+from partners.db import create_db_engine
 from partners.models import Partner, Person
+from partners.prestart import init_db
 from partners.reminders.hours import country_zone
+from settings import get_settings
 from tests.bot.web_fixtures import ACTION_SECRET, closed_port
 from tests.fakes.fake_slack import FakeSlack
 from tests.partners.fixtures import SAMPLE_OPERATOR, SAMPLE_SLACK_USER, TEST_SECRET, store_settings

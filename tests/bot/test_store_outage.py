@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from bot.settings import Settings, get_settings
 from partners.messages import TROUBLE
+from settings import Settings, get_settings
 from tests.bot.web_fixtures import WebApp, closed_port, web_app  # noqa: F401 - `web` fixture
 
 

@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from partners.db import create_db_engine, init_db
+from partners.db import create_db_engine
+from partners.prestart import init_db
 from tests.bot.test_rate_limits import app_with
 from tests.bot.web_fixtures import FROM_RASA
 from tests.knowledge.building import ensure_index

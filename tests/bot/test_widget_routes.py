@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from bot.main import create_app
-from bot.settings import Settings, get_settings
+from settings import Settings, get_settings
 from tests.partners.fixtures import TEST_SECRET
 
 PORTAL = "http://127.0.0.1:28101"

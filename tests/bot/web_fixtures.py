@@ -10,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.main import create_app
-from bot.settings import get_settings
-from partners.db import create_db_engine, init_db
+from partners.db import create_db_engine
+from partners.prestart import init_db
+from settings import get_settings
 from tests.partners.fixtures import TEST_SECRET, Store, store_settings
 
 PASSCODE = "demo"

@@ -18,8 +18,9 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from partners.db import create_db_engine, init_db
+from partners.db import create_db_engine
 from partners.models import Person
+from partners.prestart import init_db
 from tests.bot.oidc_fixtures import CLIENT_ID, Provider, oidc_provider
 from tests.bot.test_rate_limits import app_with
 from tests.browser.conftest import DESKTOP

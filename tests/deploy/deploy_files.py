@@ -130,10 +130,10 @@ def in_build_context(path: str) -> bool:
 def known_variables() -> set[str]:
     """Return every environment variable our code or a tool we run is known to read.
 
-    The app's settings (bot/settings.py, with their aliases), everything .env.example
+    The app's settings (settings/__init__.py, with their aliases), everything .env.example
     documents, the ${VARS} of the production endpoints, and OTHER_PROGRAMS_VARIABLES.
     """
-    from bot.settings import Settings
+    from settings import Settings
 
     names = set(OTHER_PROGRAMS_VARIABLES)
     for name, info in Settings.model_fields.items():

@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 
 from bot.main import create_app
 from bot.rasa_client import RasaClient
-from bot.settings import get_settings
 from partners.messages import TROUBLE
+from settings import get_settings
 from tests.bot.web_fixtures import closed_port
 from tests.conftest import Stack
 from tests.partners.fixtures import TEST_SECRET

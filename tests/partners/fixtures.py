@@ -22,11 +22,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings, get_settings
 from partners.auth import TokenClaims, issue_token
 from partners.catalogue import ProgramCatalogue, program_catalogue
 from partners.conversations import bind
-from partners.db import create_db_engine, engine_for, init_db
+from partners.db import create_db_engine, engine_for
+from partners.prestart import init_db
+from settings import Settings, get_settings
 
 TEST_SECRET = "test-secret-for-hs256-and-hs512-0123456789abcdef0123456789abcdef0123"
 # The sample operator account (partners.operators), seeded with every sample store.

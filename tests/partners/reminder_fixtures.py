@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings
 from partners.catalogue import ProgramCatalogue, program_catalogue
 from partners.db import create_db_engine
 from partners.migrate import upgrade
@@ -31,6 +30,7 @@ from partners.models import (
     SatisfactionScore,
     Voucher,
 )
+from settings import Settings
 from tests.fakes.fake_slack import FakeSlack
 from tests.partners.fixtures import store_settings
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 
 from bot.reminder_scheduler import ReminderScheduler
-from bot.settings import Settings
 from partners.catalogue import program_catalogue
+from settings import Settings
 from tests.partners.fixtures import TEST_SECRET
 from tests.partners.racer import race_once
 

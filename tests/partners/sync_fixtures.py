@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings
 from partners.db import create_db_engine
 from partners.migrate import upgrade
 from partners.models import Partner
+from settings import Settings
 from tests.partners.fixtures import TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sys
 
-from bot.settings import Settings
 from bot.sync_scheduler import SyncScheduler
+from settings import Settings
 from tests.partners.fixtures import TEST_SECRET
 from tests.partners.racer import race_once
 

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings
 from partners import handoff, handoff_live
 from partners.db import create_db_engine
 from partners.handoff import HandoffError, TicketHeldError, TicketNotFoundError, TranscriptLine
 from partners.migrate import upgrade
 from partners.models import AuditEntry
+from settings import Settings
 
 NOW = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.timezone.utc)
 ANNA, BEN = "anna@example.com", "ben@example.com"

@@ -19,7 +19,7 @@ from partners.auth import (
     verify_token,
 )
 from partners.identity import identity_from_token, verified_identity
-from partners.sessions import revoke
+from partners.revoked_tokens import revoke
 from tests.partners.fixtures import (
     SAMPLE_OPERATOR,
     SAMPLE_SLACK_USER,

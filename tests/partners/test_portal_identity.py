@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from partners.db import create_db_engine, init_db
+from partners.db import create_db_engine
 from partners.models import Partner, Person
 from partners.portal_identity import (
     AmbiguousPersonError,
@@ -29,6 +29,7 @@ from partners.portal_identity import (
     verify_portal_token,
 )
 from partners.portal_keys import PortalKeys, PortalKeysUnavailableError
+from partners.prestart import init_db
 from tests.partners.fixtures import store_settings
 from tests.partners.portal_fixtures import (
     AUDIENCE,

@@ -17,10 +17,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from bot.main import create_app
-from bot.settings import get_settings
 from partners.auth import verify_passcode
 from partners.catalogue import ProgramCatalogue
-from partners.db import create_db_engine, init_db, normalise_url
+from partners.db import create_db_engine, normalise_url
 from partners.migrate import downgrade, target_metadata, upgrade
 from partners.models import (
     Certification,
@@ -31,9 +30,11 @@ from partners.models import (
     Person,
     Voucher,
 )
+from partners.prestart import init_db
 from partners.seed import generate, seed_sample_data
 from partners.snapshot import course_credits, load_snapshot
 from partners.tiers import current_tier, transferable_credits
+from settings import get_settings
 from tests.knowledge.building import ensure_index
 from tests.partners.conftest import TODAY
 from tests.partners.fixtures import (
@@ -92,7 +93,7 @@ def test_migrations_produce_the_models_schema_on_postgres(postgres: Engine) -> N
     assert _schema_diff(postgres) == []
 
 
-# One app process migrating: what each pod runs at start (partners.db.init_db).
+# One app process migrating: what each pod runs at start (partners.prestart.init_db).
 MIGRATE_ONE = """
 import sys
 from partners.db import create_db_engine

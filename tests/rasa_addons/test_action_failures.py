@@ -9,24 +9,19 @@ conversation lock's lifetime refuses to start.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import socket
 import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-
-from tests.rasa_env import (
-    RASA_PYTHON,
-    ROOT,
-    rasa_env_variables,
-    require_rasa_env,
-    run_in_rasa_env,
-)
-
-TROUBLE = "I'm having trouble right now, please try again in a minute."
-
-SCRIPT = r"""
-import asyncio, json, os, socket, threading, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
@@ -34,17 +29,24 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
-from rasa_addons import action_failures
 
-ANSWERS = {
+from rasa_addons import action_failures
+from tests.rasa_env import ROOT
+
+TROUBLE = "I'm having trouble right now, please try again in a minute."
+
+ANSWERS: dict[str, tuple[int, dict[str, Any]]] = {
     "/ok": (200, {"events": [], "responses": [{"text": "the app's answer"}]}),
     "/error": (500, {"error": "boom"}),
     "/rejects": (400, {"error": "no", "action_name": "action_answer_question"}),
     "/slow": (200, {"events": [], "responses": [{"text": "the app's late answer"}]}),
 }
 
+
 class App(BaseHTTPRequestHandler):
-    def do_POST(self):
+    """The app's action endpoint, answering each path as ``ANSWERS`` says."""
+
+    def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
         self.rfile.read(int(self.headers["Content-Length"]))
         status, body = ANSWERS[self.path]
         if self.path == "/slow":
@@ -54,46 +56,54 @@ class App(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(json.dumps(body).encode())
 
-    def log_message(self, *args):
+    def log_message(self, *args: Any) -> None:
         pass
-
-server = ThreadingHTTPServer(("127.0.0.1", 0), App)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-with socket.socket() as sock:
-    sock.bind(("127.0.0.1", 0))
-    closed_port = sock.getsockname()[1]
-
-domain = Domain.from_path("domain.yml")
-os.environ["PA_ACTION_TIMEOUT"] = "1"
-action_failures.apply()
-
-def outcome(url):
-    action = RemoteAction("action_answer_question", EndpointConfig(url))
-    tracker = DialogueStateTracker("partner", domain.slots)
-    try:
-        events = asyncio.run(action.run(
-            CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses),
-            tracker, domain,
-        ))
-    except ActionExecutionRejection:
-        return "rejected"
-    return [e.text for e in events if isinstance(e, BotUttered)]
-
-base = f"http://127.0.0.1:{server.server_port}"
-print(json.dumps({
-    "ok": outcome(base + "/ok"),
-    "error": outcome(base + "/error"),
-    "rejects": outcome(base + "/rejects"),
-    "down": outcome(f"http://127.0.0.1:{closed_port}/webhook"),
-    "slow": outcome(base + "/slow"),
-}))
-"""
 
 
 @pytest.fixture(scope="module")
-def outcomes() -> dict[str, Any]:
-    result: dict[str, Any] = run_in_rasa_env(SCRIPT)
-    return result
+def app_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), App)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def outcomes(app_url: str, domain: Domain) -> dict[str, Any]:
+    action_failures.apply({"PA_ACTION_TIMEOUT": "1"})
+
+    def outcome(url: str) -> list[str | None] | str:
+        action = RemoteAction("action_answer_question", EndpointConfig(url))
+        tracker = DialogueStateTracker("partner", domain.slots)
+        try:
+            events = asyncio.run(
+                action.run(
+                    CollectingOutputChannel(),
+                    TemplatedNaturalLanguageGenerator(domain.responses),
+                    tracker,
+                    domain,
+                )
+            )
+        except ActionExecutionRejection:
+            return "rejected"
+        return [e.text for e in events if isinstance(e, BotUttered)]
+
+    return {
+        "ok": outcome(app_url + "/ok"),
+        "error": outcome(app_url + "/error"),
+        "rejects": outcome(app_url + "/rejects"),
+        "down": outcome(f"http://127.0.0.1:{_closed_port()}/webhook"),
+        "slow": outcome(app_url + "/slow"),
+    }
 
 
 def test_the_apps_answer_passes_through(outcomes: dict[str, Any]) -> None:
@@ -119,11 +129,10 @@ def test_a_rejection_stays_rasas_dialogue_mechanism(outcomes: dict[str, Any]) ->
 
 
 def _rasa_server_help(action_timeout: str) -> subprocess.CompletedProcess[str]:
-    require_rasa_env()
     return subprocess.run(
-        [str(RASA_PYTHON), "-m", "rasa_addons.server", "run", "--help"],
+        [sys.executable, "-m", "rasa_addons.server", "run", "--help"],
         cwd=ROOT,
-        env={**rasa_env_variables(), "PA_ACTION_TIMEOUT": action_timeout},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PA_ACTION_TIMEOUT": action_timeout},
         capture_output=True,
         text=True,
         timeout=120,

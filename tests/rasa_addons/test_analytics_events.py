@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import sqlite3
 from pathlib import Path
+from typing import Any
 
-from tests.rasa_env import run_in_rasa_env
-
-SCRIPT = r"""
-import asyncio, json, sqlite3, sys
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+
 from rasa_addons.analytics_events import PublishingSQLiteTrackerStore, SQLiteEventBroker
 
-folder = sys.argv[1]
-domain = Domain.from_path("domain.yml")
 
-async def main():
-    broker = SQLiteEventBroker(db=folder + "/events.db")
-    trackers = folder + "/trackers.db"
+async def _publish(folder: Path, domain: Domain) -> None:
+    broker = SQLiteEventBroker(db=str(folder / "events.db"))
+    trackers = str(folder / "trackers.db")
     store = PublishingSQLiteTrackerStore(domain=domain, db=trackers, event_broker=broker)
     for sender in ("a", "b"):
         for text in ("hello", "what is Gold?", "thanks"):
@@ -27,23 +26,24 @@ async def main():
             tracker.update(BotUttered("reply to " + text, metadata=mark))
             tracker.update(ActionExecuted("action_listen"))
             await store.save(tracker)
-    tracker = await store.retrieve("a")  # a new session, as Rasa starts one after expiry
-    tracker.update(ActionExecuted("action_session_start"))
-    tracker.update(SessionStarted())
-    tracker.update(ActionExecuted("action_listen"))
-    tracker.update(UserUttered("back again", {"name": "greet", "confidence": 0.9}))
-    await store.save(tracker)
+    resumed = await store.retrieve("a")  # a new session, as Rasa starts one after expiry
+    assert resumed is not None
+    resumed.update(ActionExecuted("action_session_start"))
+    resumed.update(SessionStarted())
+    resumed.update(ActionExecuted("action_listen"))
+    resumed.update(UserUttered("back again", {"name": "greet", "confidence": 0.9}))
+    await store.save(resumed)
     await broker.close()
 
-asyncio.run(main())
-events = sqlite3.connect(folder + "/events.db")
-rows = events.execute("SELECT sender_id, data FROM events ORDER BY id")
-print(json.dumps([[sender, json.loads(data)] for sender, data in rows]))
-"""
 
-
-def test_every_event_reaches_the_events_table_once_in_order(tmp_path: Path) -> None:
-    rows = run_in_rasa_env(SCRIPT, str(tmp_path))
+def test_every_event_reaches_the_events_table_once_in_order(tmp_path: Path, domain: Domain) -> None:
+    asyncio.run(_publish(tmp_path, domain))
+    events = sqlite3.connect(tmp_path / "events.db")
+    rows: list[tuple[str, dict[str, Any]]] = [
+        (sender, json.loads(data))
+        for sender, data in events.execute("SELECT sender_id, data FROM events ORDER BY id")
+    ]
+    events.close()
     a = [event for sender, event in rows if sender == "a"]
     texts = [e.get("text") for e in a if e["event"] in ("user", "bot")]
     assert texts == [

@@ -11,103 +11,25 @@ a bounded and logged loss.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 import re
 import shutil
 import socket
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from tests.rasa_env import ROOT, run_in_rasa_env
-
-SCRIPT = r"""
-import asyncio, json, logging, subprocess, sys, time
 import aio_pika
-import rasa.shared.core.events  # the broker logs events through it, as in Rasa
+import pytest
+import rasa.shared.core.events  # noqa: F401 - the broker logs events through it, as in Rasa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.utils import read_endpoints_from_path
 
-mode, queue = sys.argv[1], sys.argv[2]
-messages = []
-class Collect(logging.Handler):
-    def emit(self, record):
-        messages.append(record.getMessage())
-logging.getLogger("rasa_addons").addHandler(Collect())
-
-def rabbitmq(command):
-    subprocess.run(["rabbitmqctl", command], check=True, capture_output=True, timeout=60)
-
-async def drained(broker, seconds):
-    deadline = time.monotonic() + seconds
-    while getattr(broker, "buffered", 0) and time.monotonic() < deadline:
-        await asyncio.sleep(0.2)
-    await asyncio.sleep(1)  # Rasa 3.6's own broker has no count: give it a moment
-
-async def queued():
-    connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
-    channel = await connection.channel()
-    box = await channel.declare_queue(queue, durable=True)
-    numbers = []
-    while (message := await box.get(no_ack=True, fail=False)) is not None:
-        numbers.append(json.loads(message.body).get("n"))
-    await box.delete(if_unused=False, if_empty=False)
-    await channel.exchange_delete(queue)
-    await connection.close()
-    return numbers
-
-async def main():
-    config = read_endpoints_from_path("deploy/endpoints.production.yml").event_broker
-    # An exchange of its own: every Rasa server on this RabbitMQ publishes to Rasa's
-    # default one, and its fanout would mix their events into this queue.
-    config.kwargs["exchange_name"] = queue
-    result = {"created": True}
-    if mode == "down-at-start":
-        rabbitmq("stop_app")
-        try:
-            try:
-                broker = await asyncio.wait_for(EventBroker.create(config), 20)
-            except asyncio.TimeoutError:
-                result["created"] = False
-                return result
-            for n in range(0, 20):
-                broker.publish({"n": n})
-        finally:
-            rabbitmq("start_app")
-        await drained(broker, 30)
-        for n in range(20, 30):
-            broker.publish({"n": n})
-        await drained(broker, 30)
-        rabbitmq("stop_app")  # and once more while running
-        try:
-            for n in range(30, 50):
-                broker.publish({"n": n})
-                await asyncio.sleep(0.05)
-        finally:
-            rabbitmq("start_app")
-    else:  # overflow: an outage longer than the buffer
-        config.kwargs["max_buffered_events"] = 5
-        broker = await EventBroker.create(config)
-        for n in range(0, 3):
-            broker.publish({"n": n})
-        await drained(broker, 30)
-        rabbitmq("stop_app")
-        try:
-            for n in range(3, 13):
-                broker.publish({"n": n})
-                await asyncio.sleep(0.05)
-        finally:
-            rabbitmq("start_app")
-    await drained(broker, 30)
-    await broker.close()
-    result["queued"] = await queued()
-    result["log"] = messages
-    return result
-
-print(json.dumps(asyncio.run(main())))
-"""
+from tests.rasa_env import ROOT
 
 PRODUCTION_ENDPOINTS = ROOT / "deploy" / "endpoints.production.yml"
 RABBITMQ_VARIABLES = {
@@ -135,12 +57,105 @@ def rabbitmq(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     try:
         yield queue
     finally:
-        # The script starts RabbitMQ again itself; this is for a script that died.
+        # The test starts RabbitMQ again itself; this is for a test that died.
         subprocess.run(["rabbitmqctl", "start_app"], capture_output=True, timeout=60, check=False)
 
 
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _rabbitmq(command: str) -> None:
+    subprocess.run(["rabbitmqctl", command], check=True, capture_output=True, timeout=60)
+
+
+async def _drained(broker: EventBroker, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while getattr(broker, "buffered", 0) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1)  # Rasa 3.6's own broker has no count: give it a moment
+
+
+async def _queued(queue: str) -> list[int]:
+    connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
+    channel = await connection.channel()
+    box = await channel.declare_queue(queue, durable=True)
+    numbers = []
+    while (message := await box.get(no_ack=True, fail=False)) is not None:
+        numbers.append(json.loads(message.body).get("n"))
+    await box.delete(if_unused=False, if_empty=False)
+    await channel.exchange_delete(queue)
+    await connection.close()
+    return numbers
+
+
+async def _outage(mode: str, queue: str) -> dict[str, Any]:
+    endpoints = read_endpoints_from_path(PRODUCTION_ENDPOINTS)
+    assert endpoints.event_broker is not None
+    config = endpoints.event_broker
+    # An exchange of its own: every Rasa server on this RabbitMQ publishes to Rasa's
+    # default one, and its fanout would mix their events into this queue.
+    config.kwargs["exchange_name"] = queue
+    result: dict[str, Any] = {"created": True}
+    broker: EventBroker | None
+    if mode == "down-at-start":
+        _rabbitmq("stop_app")
+        try:
+            try:
+                broker = await asyncio.wait_for(EventBroker.create(config), 20)
+            except asyncio.TimeoutError:
+                result["created"] = False
+                return result
+            assert broker is not None
+            for n in range(0, 20):
+                broker.publish({"n": n})
+        finally:
+            _rabbitmq("start_app")
+        await _drained(broker, 30)
+        for n in range(20, 30):
+            broker.publish({"n": n})
+        await _drained(broker, 30)
+        _rabbitmq("stop_app")  # and once more while running
+        try:
+            for n in range(30, 50):
+                broker.publish({"n": n})
+                await asyncio.sleep(0.05)
+        finally:
+            _rabbitmq("start_app")
+    else:  # overflow: an outage longer than the buffer
+        config.kwargs["max_buffered_events"] = 5
+        broker = await EventBroker.create(config)
+        assert broker is not None
+        for n in range(0, 3):
+            broker.publish({"n": n})
+        await _drained(broker, 30)
+        _rabbitmq("stop_app")
+        try:
+            for n in range(3, 13):
+                broker.publish({"n": n})
+                await asyncio.sleep(0.05)
+        finally:
+            _rabbitmq("start_app")
+    await _drained(broker, 30)
+    await broker.close()
+    result["queued"] = await _queued(queue)
+    return result
+
+
 def _run(mode: str, queue: str) -> dict[str, Any]:
-    result: dict[str, Any] = run_in_rasa_env(SCRIPT, mode, queue)
+    collect = _Collect()
+    logger = logging.getLogger("rasa_addons")
+    logger.addHandler(collect)
+    try:
+        result = asyncio.run(_outage(mode, queue))
+    finally:
+        logger.removeHandler(collect)
+    result["log"] = collect.messages
     return result
 
 

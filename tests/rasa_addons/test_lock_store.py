@@ -9,44 +9,14 @@ every ticket is finished.
 from __future__ import annotations
 
 import socket
+import threading
 import uuid
 from typing import Any
 
 import pytest
-
-from tests.rasa_env import run_in_rasa_env
-
-SCRIPT = r"""
-import json, sys, threading
 from rasa.utils.endpoints import EndpointConfig
+
 from rasa_addons.lock_store import AtomicRedisLockStore
-
-prefix, conversation = sys.argv[1], sys.argv[2]
-config = EndpointConfig(url="localhost", port=6379, db=3, key_prefix=prefix)
-servers = [AtomicRedisLockStore(config), AtomicRedisLockStore(config)]
-tickets, start = [], threading.Barrier(8)
-
-def take(n):
-    store = servers[n % 2]
-    start.wait()
-    for _ in range(25):
-        tickets.append(store.issue_ticket(conversation, lock_lifetime=60))
-
-threads = [threading.Thread(target=take, args=(n,)) for n in range(8)]
-for thread in threads:
-    thread.start()
-for thread in threads:
-    thread.join()
-lock = servers[0].get_lock(conversation)
-serving_first = lock.now_serving
-for number in sorted(tickets):
-    servers[number % 2].cleanup(conversation, number)
-print(json.dumps({
-    "tickets": tickets,
-    "serving_first": serving_first,
-    "left": servers[0].get_lock(conversation) is not None,
-}))
-"""
 
 
 def _redis_up() -> bool:
@@ -58,9 +28,33 @@ def _redis_up() -> bool:
 def burst() -> dict[str, Any]:
     if not _redis_up():
         pytest.fail("Redis is not running on 127.0.0.1:6379: start it with scripts/services.sh")
-    prefix = f"test{uuid.uuid4().hex[:8]}"
-    result: dict[str, Any] = run_in_rasa_env(SCRIPT, prefix, "partner-burst")
-    return result
+    prefix, conversation = f"test{uuid.uuid4().hex[:8]}", "partner-burst"
+    config = EndpointConfig(url="localhost", port=6379, db=3, key_prefix=prefix)
+    servers = [AtomicRedisLockStore(config), AtomicRedisLockStore(config)]
+    tickets: list[int] = []
+    start = threading.Barrier(8)
+
+    def take(n: int) -> None:
+        store = servers[n % 2]
+        start.wait()
+        for _ in range(25):
+            tickets.append(store.issue_ticket(conversation, lock_lifetime=60))
+
+    threads = [threading.Thread(target=take, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lock = servers[0].get_lock(conversation)
+    assert lock is not None
+    serving_first = lock.now_serving
+    for number in sorted(tickets):
+        servers[number % 2].cleanup(conversation, number)
+    return {
+        "tickets": tickets,
+        "serving_first": serving_first,
+        "left": servers[0].get_lock(conversation) is not None,
+    }
 
 
 def test_every_ticket_is_issued_once(burst: dict[str, Any]) -> None:

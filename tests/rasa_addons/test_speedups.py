@@ -8,13 +8,26 @@ and which intent, entities and next action a message gets from the trained model
 
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any
+import logging
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any, cast
 
+import jsonschema
+import numpy
 import pytest
+import rasa.core.policies.memoization as memoization
+from rasa.core.actions.action import RemoteAction
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import UserMessage
+from rasa.shared.core.events import Event
+from rasa.shared.utils.common import all_subclasses
+from rasa.utils.endpoints import EndpointConfig
 
-from tests.conftest import model_path
-from tests.rasa_env import run_in_rasa_env
+from rasa_addons import speedups
 
 # (reply from an action server, whether Rasa must accept it)
 REPLIES: list[tuple[dict[str, Any], bool]] = [
@@ -73,130 +86,138 @@ MESSAGES = [
     "bye",
 ]
 
-SCRIPT = r"""
-import asyncio, json, sys
-import jsonschema
-from rasa.core.actions.action import RemoteAction
-from rasa.core.agent import Agent
-from rasa.core.channels.channel import UserMessage
-from rasa.shared.core.events import Event
-from rasa.shared.utils.common import all_subclasses
-from rasa_addons import speedups
 
-replies, model, messages = json.loads(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
-schema = RemoteAction.action_response_format_spec()
-
-def accepted(check, reply):
+def accepted(check: Callable[[dict[str, Any]], object], reply: dict[str, Any]) -> bool:
     try:
         check(reply)
         return True
     except jsonschema.ValidationError:
         return False
 
-names = sorted({cls.type_name for cls in all_subclasses(Event)}) + ["topic"]
 
-def resolved(name):
+def resolved(name: str) -> str | None:
     found = Event.resolve_by_type(name)
     return found.__name__ if found else None
 
-def unknown_name_error():
+
+def unknown_name_error() -> str | None:
     try:
         Event.resolve_by_type("no_such_event")
     except ValueError as error:
         return str(error)
+    return None
 
-agent = Agent.load(model)
 
-async def conversation(sender):
-    turns = []
-    for text in messages:
-        tracker = await agent.processor.log_message(UserMessage(text, sender_id=sender))
-        action, prediction = agent.processor.predict_next_with_tracker_if_should(tracker)
-        parse = tracker.latest_message.parse_data
-        turns.append({
-            "intent": parse["intent"]["name"],
-            "confidence": round(parse["intent"]["confidence"], 6),
-            "entities": sorted(f"{e['entity']}={e['value']}" for e in parse["entities"]),
-            "next_action": action.name(),
-            "policy": prediction.policy_name,
-        })
-    return turns
+def conversation(agent: Agent, sender: str) -> list[dict[str, Any]]:
+    async def run() -> list[dict[str, Any]]:
+        processor = agent.processor
+        assert processor is not None
+        turns = []
+        for text in MESSAGES:
+            tracker = await processor.log_message(UserMessage(text, sender_id=sender))
+            action, prediction = processor.predict_next_with_tracker_if_should(tracker)
+            message = tracker.latest_message
+            assert message is not None
+            # Rasa's NLUPredictionData lists neither "intent" nor "entities".
+            parse = cast(dict[str, Any], message.parse_data)
+            turns.append(
+                {
+                    "intent": parse["intent"]["name"],
+                    "confidence": round(parse["intent"]["confidence"], 6),
+                    "entities": sorted(f"{e['entity']}={e['value']}" for e in parse["entities"]),
+                    "next_action": action.name(),
+                    "policy": prediction.policy_name,
+                }
+            )
+        return turns
 
-rasa_run = {
-    "verdicts": [accepted(lambda r: jsonschema.validate(r, schema), r) for r in replies],
-    "events": {name: resolved(name) for name in names},
-    "unknown": unknown_name_error(),
-    "turns": asyncio.run(conversation("rasa")),
-}
-speedups.apply()
-remote = RemoteAction("action_answer_question", None)
-try:
-    remote._validate_action_result({"events": [{"event": "no_such_event"}]})
-    message = None
-except jsonschema.ValidationError as error:
-    message = error.message
-import logging
-import rasa.core.policies.memoization as memoization
-states = [{"user": {"intent": "greet"}}]
-quiet_copy = memoization.copy.deepcopy(states)
-logging.getLogger(memoization.__name__).setLevel(logging.DEBUG)
-debug_copy = memoization.copy.deepcopy(states)
-logging.getLogger(memoization.__name__).setLevel(logging.NOTSET)
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from rasa.utils.endpoints import EndpointConfig
-received = []
+    return asyncio.run(run())
+
 
 class Recorder(BaseHTTPRequestHandler):
-    def do_POST(self):
-        received.append(self.rfile.read(int(self.headers["Content-Length"])).decode())
+    """An action endpoint that keeps each request body it receives."""
+
+    received: list[str] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        self.received.append(self.rfile.read(int(self.headers["Content-Length"])).decode())
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
         self.wfile.write(b"{}")
 
-    def log_message(self, *args):
+    def log_message(self, *args: Any) -> None:
         pass
 
-server = HTTPServer(("127.0.0.1", 0), Recorder)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-import numpy
-bodies = [
-    {"tracker": {"events": [{"event": "user", "text": "réponse — ✓", "confidence": 0.1 + 0.2}]}},
-    {"intent": {"confidence": numpy.float64(0.8099407816411076)}},
-    {"big": 2 ** 70, 1: "a key that is not a string"},
-]
-for body in bodies:
-    url = f"http://127.0.0.1:{server.server_port}/webhook"
-    asyncio.run(EndpointConfig(url).request(json=body, method="post"))
-server.shutdown()
-ours = {
-    "bodies_sent": [
-        json.loads(text) == json.loads(json.dumps(body)) for text, body in zip(received, bodies)
-    ],
-    # encoded by orjson, not json.dumps (whose separators have spaces)
-    "compact_bodies": [", " not in text for text in received],
-    "debug_lines": {
-        "quiet_is_the_value": quiet_copy is states,
-        "debug_is_a_deep_copy": debug_copy == states and debug_copy[0] is not states[0],
-    },
-    "verdicts": [accepted(speedups.validate_action_reply, r) for r in replies],
-    "events": {name: resolved(name) for name in names},
-    "unknown": unknown_name_error(),
-    "turns": asyncio.run(conversation("ours")),
-    "rejection_message": message,
-}
-print(json.dumps({"rasa": rasa_run, "ours": ours}))
-"""
+
+def bodies_received(bodies: list[dict[Any, Any]]) -> list[str]:
+    """Send each body with Rasa's ``EndpointConfig.request``; return the texts received."""
+    Recorder.received = []
+    server = HTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for body in bodies:
+            url = f"http://127.0.0.1:{server.server_port}/webhook"
+            asyncio.run(EndpointConfig(url).request(json=body, method="post"))
+    finally:
+        server.shutdown()
+    return Recorder.received
 
 
 @pytest.fixture(scope="module")
-def compared() -> dict[str, dict[str, Any]]:
+def compared(model_path: str) -> dict[str, dict[str, Any]]:
     replies = [reply for reply, _ in REPLIES]
-    result: dict[str, dict[str, Any]] = run_in_rasa_env(
-        SCRIPT, json.dumps(replies), model_path(), json.dumps(MESSAGES)
-    )
-    return result
+    schema = RemoteAction.action_response_format_spec()
+    names = sorted({cls.type_name for cls in all_subclasses(Event)}) + ["topic"]
+    agent = Agent.load(model_path)
+
+    rasa_run = {
+        "verdicts": [accepted(lambda r: jsonschema.validate(r, schema), r) for r in replies],
+        "events": {name: resolved(name) for name in names},
+        "unknown": unknown_name_error(),
+        "turns": conversation(agent, "rasa"),
+    }
+    speedups.apply()
+    remote = RemoteAction("action_answer_question", None)
+    message: str | None
+    try:
+        remote._validate_action_result({"events": [{"event": "no_such_event"}]})
+        message = None
+    except jsonschema.ValidationError as error:
+        message = error.message
+    states = [{"user": {"intent": "greet"}}]
+    quiet_copy = memoization.copy.deepcopy(states)
+    logging.getLogger(memoization.__name__).setLevel(logging.DEBUG)
+    debug_copy = memoization.copy.deepcopy(states)
+    logging.getLogger(memoization.__name__).setLevel(logging.NOTSET)
+    bodies: list[dict[Any, Any]] = [
+        {
+            "tracker": {
+                "events": [{"event": "user", "text": "réponse — ✓", "confidence": 0.1 + 0.2}]
+            }
+        },
+        {"intent": {"confidence": numpy.float64(0.8099407816411076)}},
+        {"big": 2**70, 1: "a key that is not a string"},
+    ]
+    received = bodies_received(bodies)
+    ours = {
+        "bodies_sent": [
+            json.loads(text) == json.loads(json.dumps(body))
+            for text, body in zip(received, bodies, strict=True)
+        ],
+        # encoded by orjson, not json.dumps (whose separators have spaces)
+        "compact_bodies": [", " not in text for text in received],
+        "debug_lines": {
+            "quiet_is_the_value": quiet_copy is states,
+            "debug_is_a_deep_copy": debug_copy == states and debug_copy[0] is not states[0],
+        },
+        "verdicts": [accepted(speedups.validate_action_reply, r) for r in replies],
+        "events": {name: resolved(name) for name in names},
+        "unknown": unknown_name_error(),
+        "turns": conversation(agent, "ours"),
+        "rejection_message": message,
+    }
+    return {"rasa": rasa_run, "ours": ours}
 
 
 def test_action_replies_accepted_and_rejected_as_rasa_does(compared: dict[str, Any]) -> None:

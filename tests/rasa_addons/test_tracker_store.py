@@ -1,37 +1,40 @@
 """rasa_addons.tracker_store: conversations kept in SQLite, readable by Rasa's own store.
 
-The store runs in the Rasa environment, so each test case is a script there that works
-on a SQLite file in a temporary folder and reports what a conversation looks like when
-it is read back.
+Each fixture works on a SQLite file in a temporary folder and reports what a
+conversation looks like when it is read back.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.rasa_env import run_in_rasa_env
-
-SCRIPT = r"""
-import asyncio, json, sys
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
+
 from rasa_addons.tracker_store import SQLiteTrackerStore
 
-db = sys.argv[1]
-domain = Domain.from_path("domain.yml")
 
-def texts(tracker):
+def texts(tracker: DialogueStateTracker | None) -> list[str | None] | None:
     if tracker is None:
         return None
     return [e.text for e in tracker.events if isinstance(e, (UserUttered, BotUttered))]
 
-def turn(store, sender, text, reply, tier=None):
-    async def run():
+
+def _turn(store: TrackerStore, sender: str, text: str, reply: str, tier: str | None = None) -> None:
+    async def run() -> None:
         tracker = await store.get_or_create_tracker(sender)
         tracker.update(UserUttered(text, {"name": "ask_program", "confidence": 0.9}))
         if tier:
@@ -39,52 +42,57 @@ def turn(store, sender, text, reply, tier=None):
         tracker.update(BotUttered(reply))
         tracker.update(ActionExecuted("action_listen"))
         await store.save(tracker)
+
     asyncio.run(run())
 
-ours = SQLiteTrackerStore(domain=domain, db=db)
-turn(ours, "p1", "hello", "Hi!")
-turn(ours, "p1", "what is Gold?", "Gold is the third tier.", tier="Gold")
-turn(ours, "p2", "hi from p2", "Hi, p2!", tier="Silver")
-# a new session for p1: Rasa appends these when a conversation expires
-async def new_session():
-    tracker = await ours.retrieve("p1")
-    tracker.update(ActionExecuted("action_session_start"))
-    tracker.update(SessionStarted())
-    tracker.update(ActionExecuted("action_listen"))
-    await ours.save(tracker)
-asyncio.run(new_session())
-turn(ours, "p1", "and Platinum?", "Platinum is the top tier.")
 
-reopened = SQLiteTrackerStore(domain=domain, db=db)  # as after a restart
-rasas = SQLTrackerStore(domain=domain, dialect="sqlite", db=db)
-turn(rasas, "p3", "written by Rasa", "Rasa's store wrote this.")
-turn(reopened, "p3", "then by ours", "Ours appended this.")
-
-import sqlite3
-count = "SELECT sender_id, COUNT(*) FROM events GROUP BY sender_id"
-rows = sqlite3.connect(db).execute(count).fetchall()
-report = {
-    "latest": texts(asyncio.run(reopened.retrieve("p1"))),
-    "full": texts(asyncio.run(reopened.retrieve_full_tracker("p1"))),
-    "p2_tier": asyncio.run(reopened.retrieve("p2")).get_slot("tier"),
-    "p2": texts(asyncio.run(reopened.retrieve("p2"))),
-    "unknown": texts(asyncio.run(reopened.retrieve("nobody"))),
-    "keys": sorted(asyncio.run(reopened.keys())),
-    "rasa_reads_ours": texts(asyncio.run(rasas.retrieve("p1"))),
-    "rasa_reads_ours_full": texts(asyncio.run(rasas.retrieve_full_tracker("p1"))),
-    "ours_reads_rasa": texts(asyncio.run(reopened.retrieve("p3"))),
-    "rows": dict(rows),
-    "events_p2": len(asyncio.run(reopened.retrieve("p2")).events),
-}
-print(json.dumps(report))
-"""
+def _retrieve(store: TrackerStore, sender: str) -> DialogueStateTracker | None:
+    return asyncio.run(store.retrieve(sender))
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    db: Path = tmp_path_factory.mktemp("trackers") / "rasa-trackers.db"
-    result: dict[str, Any] = run_in_rasa_env(SCRIPT, str(db))
-    return result
+def report(tmp_path_factory: pytest.TempPathFactory, domain: Domain) -> dict[str, Any]:
+    db = str(tmp_path_factory.mktemp("trackers") / "rasa-trackers.db")
+    ours = SQLiteTrackerStore(domain=domain, db=db)
+    _turn(ours, "p1", "hello", "Hi!")
+    _turn(ours, "p1", "what is Gold?", "Gold is the third tier.", tier="Gold")
+    _turn(ours, "p2", "hi from p2", "Hi, p2!", tier="Silver")
+
+    async def new_session() -> None:  # for p1: Rasa appends these when a conversation expires
+        tracker = await ours.retrieve("p1")
+        assert tracker is not None
+        tracker.update(ActionExecuted("action_session_start"))
+        tracker.update(SessionStarted())
+        tracker.update(ActionExecuted("action_listen"))
+        await ours.save(tracker)
+
+    asyncio.run(new_session())
+    _turn(ours, "p1", "and Platinum?", "Platinum is the top tier.")
+
+    reopened = SQLiteTrackerStore(domain=domain, db=db)  # as after a restart
+    rasas = SQLTrackerStore(domain=domain, dialect="sqlite", db=db)
+    _turn(rasas, "p3", "written by Rasa", "Rasa's store wrote this.")
+    _turn(reopened, "p3", "then by ours", "Ours appended this.")
+
+    count = "SELECT sender_id, COUNT(*) FROM events GROUP BY sender_id"
+    connection = sqlite3.connect(db)
+    rows = connection.execute(count).fetchall()
+    connection.close()
+    p2 = _retrieve(reopened, "p2")
+    assert p2 is not None
+    return {
+        "latest": texts(_retrieve(reopened, "p1")),
+        "full": texts(asyncio.run(reopened.retrieve_full_tracker("p1"))),
+        "p2_tier": p2.get_slot("tier"),
+        "p2": texts(p2),
+        "unknown": texts(_retrieve(reopened, "nobody")),
+        "keys": sorted(asyncio.run(reopened.keys())),
+        "rasa_reads_ours": texts(_retrieve(rasas, "p1")),
+        "rasa_reads_ours_full": texts(asyncio.run(rasas.retrieve_full_tracker("p1"))),
+        "ours_reads_rasa": texts(_retrieve(reopened, "p3")),
+        "rows": dict(rows),
+        "events_p2": len(p2.events),
+    }
 
 
 def test_a_conversation_is_read_back_after_a_restart(report: dict[str, Any]) -> None:
@@ -124,22 +132,9 @@ def test_rasas_own_sql_store_reads_the_same_file_and_ours_reads_its(
     ]
 
 
-CACHE_SCRIPT = r"""
-import asyncio, json, sys
-from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
-from rasa_addons.tracker_store import SQLiteTrackerStore
-
-db = sys.argv[1]
-domain = Domain.from_path("domain.yml")
-ours = SQLiteTrackerStore(domain=domain, db=db, cache_size=2)
-rasas = SQLTrackerStore(domain=domain, dialect="sqlite", db=db)
-
-def texts(tracker):
-    return [e.text for e in tracker.events if isinstance(e, (UserUttered, BotUttered))]
-
-async def turn(store, sender, text, *extra):
+async def _cached_turn(
+    store: TrackerStore, sender: str, text: str, *extra: Event
+) -> DialogueStateTracker:
     tracker = await store.get_or_create_tracker(sender)
     tracker.update(UserUttered(text, {"name": "ask_program", "confidence": 0.9}))
     for event in extra:
@@ -149,45 +144,50 @@ async def turn(store, sender, text, *extra):
     await store.save(tracker)
     return tracker
 
-async def main():
-    report = {}
-    saved = await turn(ours, "p1", "one", SlotSet("tier", "Gold"))
-    again = await ours.retrieve("p1")
+
+async def _cache_run(db: str, domain: Domain) -> dict[str, Any]:
+    ours = SQLiteTrackerStore(domain=domain, db=db, cache_size=2)
+    rasas = SQLTrackerStore(domain=domain, dialect="sqlite", db=db)
+
+    async def retrieve(sender: str) -> DialogueStateTracker:
+        tracker = await ours.retrieve(sender)
+        assert tracker is not None
+        return tracker
+
+    report: dict[str, Any] = {}
+    saved = await _cached_turn(ours, "p1", "one", SlotSet("tier", "Gold"))
+    again = await retrieve("p1")
     report["same_object"] = again is saved
     report["tier"] = again.get_slot("tier")
 
-    await turn(rasas, "p1", "written by another server")
-    report["after_other_writer"] = texts(await ours.retrieve("p1"))
+    await _cached_turn(rasas, "p1", "written by another server")
+    report["after_other_writer"] = texts(await retrieve("p1"))
 
-    unsaved = await ours.retrieve("p1")
+    unsaved = await retrieve("p1")
     unsaved.update(UserUttered("never saved"))
-    report["after_unsaved_change"] = texts(await ours.retrieve("p1"))
+    report["after_unsaved_change"] = texts(await retrieve("p1"))
 
-    tracker = await ours.retrieve("p1")
+    tracker = await retrieve("p1")
     tracker.update(ActionExecuted("action_session_start"))
     tracker.update(SessionStarted())
     tracker.update(ActionExecuted("action_listen"))
     await ours.save(tracker)
-    await turn(ours, "p1", "new session")
-    report["new_session"] = texts(await ours.retrieve("p1"))
-    report["new_session_tier"] = (await ours.retrieve("p1")).get_slot("tier")
+    await _cached_turn(ours, "p1", "new session")
+    report["new_session"] = texts(await retrieve("p1"))
+    report["new_session_tier"] = (await retrieve("p1")).get_slot("tier")
 
-    first = await turn(ours, "p2", "p2 speaks")
-    await turn(ours, "p3", "p3 speaks")
-    await turn(ours, "p4", "p4 speaks")
-    reread = await ours.retrieve("p2")
+    first = await _cached_turn(ours, "p2", "p2 speaks")
+    await _cached_turn(ours, "p3", "p3 speaks")
+    await _cached_turn(ours, "p4", "p4 speaks")
+    reread = await retrieve("p2")
     report["evicted_reread"] = reread is not first and texts(reread) == texts(first)
     return report
 
-print(json.dumps(asyncio.run(main())))
-"""
-
 
 @pytest.fixture(scope="module")
-def cache_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def cache_report(tmp_path_factory: pytest.TempPathFactory, domain: Domain) -> dict[str, Any]:
     db: Path = tmp_path_factory.mktemp("trackers") / "rasa-trackers.db"
-    result: dict[str, Any] = run_in_rasa_env(CACHE_SCRIPT, str(db))
-    return result
+    return asyncio.run(_cache_run(str(db), domain))
 
 
 def test_the_next_turn_gets_the_saved_tracker_back_without_a_rebuild(

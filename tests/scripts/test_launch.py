@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.main import create_app
-from bot.settings import Settings, get_settings
 from scripts.launch import child_environment, rasa_command
+from settings import Settings, get_settings
 from tests.rasa_env import run_in_rasa_env
 
 PARSE_WITH_RASA = r"""

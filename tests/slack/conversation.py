@@ -20,7 +20,6 @@ GREETING = (
     "Hello! I'm the Partner Assistant. Ask me about competencies, tiers, University "
     "courses, or where your company stands."
 )
-TROUBLE = "I'm having trouble right now, please try again in a minute."
 
 
 def new_channel(prefix: str = "D") -> str:

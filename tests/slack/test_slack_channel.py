@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
+from partners.messages import TROUBLE
 from tests.conftest import Stack
 from tests.fakes.fake_slack import FakeSlack
 from tests.slack.conversation import (
     GREETING,
-    TROUBLE,
     new_channel,
     new_user,
     sentinel,

@@ -25,13 +25,13 @@ import pika
 import pytest
 import sqlalchemy as sa
 
+from partners.messages import TROUBLE
 from scripts.launch import child_environment, local_services_environment
 from tests.conftest import Stack
 from tests.fakes.fake_slack import FakeSlack
 from tests.processes import stop, wait_until_up
 from tests.slack.conversation import (
     GREETING,
-    TROUBLE,
     new_channel,
     new_user,
     sentinel,

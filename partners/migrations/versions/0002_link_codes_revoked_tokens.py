@@ -1,6 +1,6 @@
 """One-time account-link codes and signed-out access tokens.
 
-Tables of partners.linking (LinkCode) and partners.sessions (RevokedToken).
+Tables of partners.linking (LinkCode) and partners.revoked_tokens (RevokedToken).
 
 Revision ID: 0002
 Revises: 0001

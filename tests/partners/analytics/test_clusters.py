@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from bot.analytics_ingest import embed_questions
 from partners.analytics.clusters import Clusterer
-from partners.db import create_db_engine, init_db
+from partners.db import create_db_engine
+from partners.prestart import init_db
 from tests.partners.fixtures import store_settings
 
 NOW = dt.datetime(2026, 12, 4, tzinfo=dt.timezone.utc)

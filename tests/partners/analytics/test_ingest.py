@@ -15,7 +15,8 @@ from partners.analytics import outcomes, queries
 from partners.analytics.clusters import Clusterer
 from partners.analytics.ingest import Ingestor, status_tier
 from partners.analytics.models import AnalyticsConversation, AnalyticsTurn, UnansweredCluster
-from partners.db import create_db_engine, init_db
+from partners.db import create_db_engine
+from partners.prestart import init_db
 from tests.partners.analytics import events as ev
 from tests.partners.fixtures import bind_conversation, store_settings
 

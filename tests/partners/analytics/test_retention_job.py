@@ -14,13 +14,14 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from bot.analytics_ingest import RetentionJob, events_file, tracker_store_url
-from bot.settings import Settings
 from partners.analytics.clusters import Clusterer
 from partners.analytics.ingest import Ingestor
 from partners.analytics.models import AnalyticsTurn
 from partners.analytics.rasa_retention import purge_events_file, read_cursor
 from partners.analytics.sources import SQLiteEventSource
-from partners.db import create_db_engine, engine_for, init_db
+from partners.db import create_db_engine, engine_for
+from partners.prestart import init_db
+from settings import Settings
 from tests.partners.analytics import events as ev
 from tests.partners.fixtures import store_settings
 

@@ -17,7 +17,8 @@ from partners.analytics.clusters import Clusterer
 from partners.analytics.ingest import Ingestor
 from partners.analytics.models import AnalyticsTurn
 from partners.analytics.sources import RabbitEventSource, SQLiteEventSource
-from partners.db import create_db_engine, init_db
+from partners.db import create_db_engine
+from partners.prestart import init_db
 from tests.partners.analytics import events as ev
 from tests.partners.fixtures import store_settings
 

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from partners.db import create_db_engine, init_db
+from partners.db import create_db_engine
 from partners.importing.catalogue_rows import COMPETENCIES, COURSES
+from partners.prestart import init_db
 from partners.releases import current_content, latest_version
 from tests.partners.fixtures import store_settings
 

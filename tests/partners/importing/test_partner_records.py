@@ -208,7 +208,7 @@ def test_the_command_line_exits_0_for_a_good_export_and_1_for_a_bad_one(
     tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     from bot.cli import main
-    from bot.settings import get_settings
+    from settings import get_settings
 
     monkeypatch.setenv("PA_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("PA_SEED_SAMPLE_DATA", "false")

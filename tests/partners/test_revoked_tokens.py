@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
-from partners import sessions
+from partners import revoked_tokens
 from partners.auth import InvalidTokenError, verify_token
 from partners.identity import identity_from_token
 from tests.partners.fixtures import Store, token_for
@@ -20,10 +20,11 @@ def test_a_signed_out_token_is_refused(store: Store) -> None:
 
     claims = verify_token(token, store.settings)
     assert claims.token_id
-    sessions.revoke(store.engine, claims.token_id, claims.subject, claims.expires_at)
-    sessions.revoke(store.engine, claims.token_id, claims.subject, claims.expires_at)  # twice: fine
+    revoked_tokens.revoke(store.engine, claims.token_id, claims.subject, claims.expires_at)
+    # twice: fine
+    revoked_tokens.revoke(store.engine, claims.token_id, claims.subject, claims.expires_at)
 
-    assert sessions.is_revoked(store.engine, claims.token_id)
+    assert revoked_tokens.is_revoked(store.engine, claims.token_id)
     with Session(store.engine) as session, pytest.raises(InvalidTokenError, match="signed out"):
         identity_from_token(token, store.settings, session)
     # Other tokens of the same partner (other browsers) keep working.
@@ -33,8 +34,8 @@ def test_a_signed_out_token_is_refused(store: Store) -> None:
 
 def test_records_of_expired_tokens_can_be_purged(store: Store) -> None:
     now = dt.datetime.now(dt.timezone.utc)
-    sessions.revoke(store.engine, "old-token-id", "P-0002", now - dt.timedelta(hours=1))
-    sessions.revoke(store.engine, "live-token-id", "P-0002", now + dt.timedelta(hours=1))
-    assert sessions.purge_expired(store.engine, now=now) >= 1
-    assert not sessions.is_revoked(store.engine, "old-token-id")
-    assert sessions.is_revoked(store.engine, "live-token-id")
+    revoked_tokens.revoke(store.engine, "old-token-id", "P-0002", now - dt.timedelta(hours=1))
+    revoked_tokens.revoke(store.engine, "live-token-id", "P-0002", now + dt.timedelta(hours=1))
+    assert revoked_tokens.purge_expired(store.engine, now=now) >= 1
+    assert not revoked_tokens.is_revoked(store.engine, "old-token-id")
+    assert revoked_tokens.is_revoked(store.engine, "live-token-id")

@@ -1,7 +1,7 @@
-"""Signed-out access tokens.
+"""Revoked tokens: access tokens signed out before they expire.
 
-Access tokens are JWTs that stay valid until they expire; signing out must end
-access sooner. ``POST /v1/auth/logout`` records the token's ``jti`` here, and token
+Access tokens are JWTs that stay valid until they expire; signing out must end access
+sooner. ``POST /v1/auth/logout`` records the token's ``jti`` here, and token
 verification refuses any token whose ``jti`` is recorded. Rows are only needed until
 the token would have expired anyway, so ``purge_expired`` may delete them then.
 """
@@ -14,6 +14,7 @@ from sqlalchemy import DateTime, Engine, String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from partners.clock import utc_now
 from partners.models import Base
 
 
@@ -27,10 +28,6 @@ class RevokedToken(Base):
     revoked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     # After this moment the token is refused for its expiry anyway: the row can go.
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def revoke(
@@ -55,7 +52,9 @@ def revoke(
         if session.get(RevokedToken, jti) is not None:
             return
         session.add(
-            RevokedToken(jti=jti, subject=subject, revoked_at=now or _now(), expires_at=expires_at)
+            RevokedToken(
+                jti=jti, subject=subject, revoked_at=now or utc_now(), expires_at=expires_at
+            )
         )
         try:
             session.commit()
@@ -74,7 +73,7 @@ def purge_expired(engine: Engine, *, now: dt.datetime | None = None) -> int:
     """Delete the records of tokens that have expired since; return how many went."""
     with Session(engine) as session:
         result = session.execute(
-            delete(RevokedToken).where(RevokedToken.expires_at < (now or _now()))
+            delete(RevokedToken).where(RevokedToken.expires_at < (now or utc_now()))
         )
         session.commit()
         return int(getattr(result, "rowcount", 0) or 0)

@@ -1,4 +1,11 @@
-"""Service settings, read from the environment (see ``.env.example``)."""
+"""Service settings, read from the environment (see ``.env.example``).
+
+One ``Settings`` for the whole app process, built from ``PA_*`` variables (and ``.env``)
+and shared through the cached ``get_settings()``, as in FastAPI's full-stack template.
+It is its own top-level package, the bottom layer of the house (docs/architecture.md,
+"Layers and rules"): ``knowledge``, ``partners``, ``bot`` and ``actions`` may all import
+it, and it imports nothing of the project (an import-linter contract in pyproject.toml).
+"""
 
 from __future__ import annotations
 

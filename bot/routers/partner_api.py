@@ -1,4 +1,4 @@
-"""Partner API: a partner's status and course recommendations.
+"""Partner API (``/v1/partners``): a partner's status and course recommendations.
 
 ``/v1/partners/me/...`` answers for the signed-in partner. ``/v1/partners/{id}/...``
 answers for operator accounts (a JWT with the ``operator`` or ``program_manager``
@@ -15,10 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from bot.deps import Caller, Context
-from bot.settings import Settings
-from partners.auth import jwt_secret
 from partners.context import PartnerContext
-from partners.db import init_db
 from partners.identity import Identity
 from partners.models import Partner
 from partners.recommender import MAX_LIMIT, recommend
@@ -30,12 +27,6 @@ logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/partners", tags=["partners"])
 
 PartnerId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,16}$", examples=["P-0001"])]
-
-
-def startup(settings: Settings) -> None:
-    """Refuse to start without a signing key, then migrate (and seed) the store."""
-    jwt_secret(settings)
-    init_db(settings)
 
 
 class RecommendationOut(BaseModel):
