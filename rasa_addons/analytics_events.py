@@ -38,7 +38,7 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_addons.tracker_store import _LAST_ID, SQLiteTrackerStore
+from rasa_addons.tracker_store import _LAST_ID, SQLiteTrackerStore, open_wal_database
 
 logger = logging.getLogger(__name__)
 
@@ -77,14 +77,7 @@ class SQLiteEventBroker(EventBroker):
 
     def _open(self) -> sqlite3.Connection:
         if self._connection is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=10
-            )
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(SCHEMA)
-            self._connection = connection
+            self._connection = open_wal_database(self.path, SCHEMA)
         return self._connection
 
     def publish(self, event: dict[str, Any]) -> None:

@@ -113,14 +113,7 @@ class SQLiteTrackerStore(TrackerStore, SerializedTrackerAsText):
         """The open connection, created with the schema on first use."""
         with self._lock:
             if self._connection is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                connection = sqlite3.connect(
-                    self.path, isolation_level=None, check_same_thread=False, timeout=10
-                )
-                connection.execute("PRAGMA journal_mode=WAL")
-                connection.execute("PRAGMA synchronous=NORMAL")
-                connection.executescript(SCHEMA)
-                self._connection = connection
+                self._connection = open_wal_database(self.path, SCHEMA)
                 logger.debug("Conversations are kept in '%s'.", self.path)
             return self._connection
 
@@ -198,6 +191,21 @@ class _Saved:
             return False
         (last_id,) = connection.execute(_LAST_ID, {"sender": self.tracker.sender_id}).fetchone()
         return bool(last_id == self.last_id)
+
+
+def open_wal_database(path: Path, schema: str) -> sqlite3.Connection:
+    """Open (creating it) a SQLite file shared by threads and processes, with ``schema``.
+
+    Autocommit (each statement or explicit transaction commits itself), write-ahead
+    log with normal syncs (readers never block the writer), a 10 s busy timeout for
+    another process's write.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.executescript(schema)
+    return connection
 
 
 def _row(sender_id: str, event: Any) -> tuple[Any, ...]:

@@ -33,6 +33,7 @@ from bot.rasa_client import RasaClient, RasaUnavailableError, handoff_line, held
 from bot.routers.chat import Rasa
 from bot.routers.handoff import TicketId, TicketOut, _full
 from partners import handoff, handoff_live
+from partners.clock import utc_now
 from partners.handoff import Ticket
 from partners.identity import Identity
 from partners.messages import TROUBLE
@@ -156,7 +157,7 @@ async def reply(
             503 Rasa (or Slack) could not take it: try again.
 
     """
-    line_id, at = uuid.uuid4().hex, dt.datetime.now(dt.timezone.utc)
+    line_id, at = uuid.uuid4().hex, utc_now()
 
     def change(session: Session) -> Ticket:
         return handoff_live.reply(session, ticket_id, operator.subject, body.text, now=at)
