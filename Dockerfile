@@ -84,7 +84,7 @@ COPY knowledge/__init__.py knowledge/minilm_onnx.py knowledge/
 COPY partners/__init__.py partners/public_url.py partners/
 COPY deploy/endpoints.production.yml deploy/endpoints.production.yml
 # The NLU's MiniLM featurizer copies the ONNX model into the trained model, so the Rasa
-# image needs nothing from var/ afterwards (rasa_addons/minilm_featurizer.py).
+# image needs nothing from var/ afterwards (rasa_addons/components/minilm_featurizer.py).
 COPY --from=app-build /srv/partner-assistant/var/onnx var/onnx
 RUN rasa train --fixed-model-name partner-assistant --out models \
     && rm -rf var .rasa \
@@ -146,7 +146,7 @@ EXPOSE 5005
 # GET / answers "Hello from Rasa" once the model is loaded; it needs no token.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5005/', timeout=4)"]
-# The API token comes from PA_RASA_TOKEN in the environment (rasa_addons/server.py), never
+# The API token comes from PA_RASA_TOKEN in the environment (rasa_addons/server/__init__.py), never
 # from this command line.
 CMD ["python", "-m", "rasa_addons.server", "run", "--model", "models/partner-assistant.tar.gz", \
      "--endpoints", "deploy/endpoints.production.yml", "--credentials", "credentials.yml", \

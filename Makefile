@@ -8,16 +8,10 @@ RASA := .venv-rasa/bin/rasa
 RASA_PY := .venv-rasa/bin/python
 
 # The Rasa model is named after a hash of everything training reads, so it is
-# retrained exactly when data/, domain.yml, config.yml or our components change.
-# (The REST and Slack channels, the Slack inbox and feedback buttons, the tracker and
-# lock stores, the event brokers, the server's speed-ups, apology and messages in
-# rasa_addons/ are not part of the model.)
-NOT_MODEL := ! -name slack_channel.py ! -name tracker_store.py ! -name lock_store.py \
-             ! -name server.py ! -name speedups.py ! -name incremental_states.py \
-             ! -name action_failures.py ! -name event_broker.py ! -name messages.py \
-             ! -name store_failures.py ! -name rest_channel.py ! -name slack_inbox.py \
-             ! -name slack_feedback.py ! -name analytics_events.py
-TRAIN_INPUTS := $(sort domain.yml config.yml knowledge/minilm_onnx.py $(shell find data rasa_addons -type f \( -name '*.yml' -o -name '*.py' \) $(NOT_MODEL) 2>/dev/null))
+# retrained exactly when data/, domain.yml, config.yml or our graph components
+# (rasa_addons/components/: NLU components and policies) change. Channels, stores and
+# the server entry point in rasa_addons/ are not part of the model.
+TRAIN_INPUTS := $(sort domain.yml config.yml knowledge/minilm_onnx.py rasa_addons/__init__.py $(shell find data rasa_addons/components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null))
 TRAIN_HASH := $(shell cat $(TRAIN_INPUTS) | sha256sum | cut -c1-12)
 MODEL := models/partner-assistant-$(TRAIN_HASH).tar.gz
 
@@ -62,7 +56,7 @@ typecheck: .venv/.installed .venv-rasa/.installed
 	@# without py.typed), with pyproject's settings as flags: its pydantic plugin is the app's.
 	$(RASA_PY) -m mypy --config-file "" --python-version 3.10 --disallow-untyped-defs \
 	  --warn-unused-ignores --warn-redundant-casts --ignore-missing-imports \
-	  --follow-untyped-imports rasa_addons tests/rasa_addons
+	  --follow-untyped-imports rasa_addons tests/rasa_addons tests/rasa_side
 
 rasa-test: .venv-rasa/.installed $(MODEL)  ## the Rasa side's tests (tests/rasa_addons), in the Rasa environment
 	PA_TEST_MODEL=$(MODEL) $(RASA_PY) -m pytest tests/rasa_addons
@@ -81,6 +75,7 @@ bench: setup index $(MODEL)  ## benchmarks (not part of the tests); figures go t
 	$(RASA_PY) scripts/bench_nlu.py
 	$(APP_PY) scripts/bench_stack.py --model $(MODEL)
 	$(APP_PY) scripts/bench_signin_flood.py --model $(MODEL)
+	$(APP_PY) scripts/bench_conversation.py --model $(MODEL)
 	$(APP_PY) scripts/bench_limits.py
 	$(APP_PY) scripts/bench_import.py
 	$(APP_PY) -m scripts.bench_analytics

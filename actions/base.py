@@ -11,6 +11,11 @@ every other conversation. So each action that does such work is an ``OffLoopActi
   gets the action's ``apology`` (one of the texts of ``partners.messages``, where all
   apologies live) marked ``outcome="error"``, never a stack trace.
 
+``tracker.events`` holds the events from the latest user message on (Rasa sends no
+more, rasa_addons/server/action_calls.py); slots, ``latest_message`` and the active
+loop are complete. An action that reads the history further back is listed there, in
+``HISTORY_ACTIONS``, as the handoff is.
+
 The partner store, settings and catalogue come from ``context()`` (the process's
 ``partners.context.default_context``); a database session is opened the one way,
 ``self.context().session()``.

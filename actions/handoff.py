@@ -4,7 +4,7 @@ Thin glue over ``partners.handoff`` (the same function ``POST /v1/handoff/ticket
 uses): the transcript is the tracker's user and bot messages, the partner is the
 verified identity of the latest message (``partners.identity``) or none. A Slack
 conversation's ticket keeps the channel and thread (the Slack channel's message
-metadata, ``rasa_addons/slack_channel.py``) where the operator's replies go.
+metadata, ``rasa_addons/channels/slack_channel.py``) where the operator's replies go.
 
 A new ticket is announced at once: the console's queue shows it live, and the
 office's Slack channel (``PA_HANDOFF_SLACK_CHANNEL``) gets a notice; a failing

@@ -4,11 +4,16 @@ Thin glue between Rasa and ``knowledge.answers``/``knowledge.followups``: read t
 user's text, Rasa's entities (as hints) and the slots, get an ``Answer``, send its
 text with suggestion buttons, and remember what it was about in ``last_doc_id``,
 ``last_doc_kind`` and ``competency``/``course``.
+
+The message is embedded once per turn: Rasa's NLU keeps its MiniLM embedding in the
+parse data (``rasa_addons/components/minilm_featurizer.py``), and the search uses it
+when the text answered is the message itself (not a button payload made a question).
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Mapping
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -18,6 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import OffLoopAction
 from knowledge.answers import Answer, AnswerContext, answer_question
 from knowledge.followups import answer_followup, list_courses
+from knowledge.minilm_onnx import EMBEDDING_PROPERTY
 from partners import messages
 
 ASK_SOMETHING = (
@@ -46,8 +52,28 @@ def question_text(tracker: Tracker) -> str:
     return ""
 
 
-def context_of(tracker: Tracker) -> AnswerContext:
-    """Collect what the conversation knows: Rasa's entities first, then the slots."""
+def nlu_embedding(tracker: Tracker, text: str) -> Mapping[str, Any] | None:
+    """Return the embedding Rasa's NLU packed for ``text``, if ``text`` is the message.
+
+    None for any other text: a button payload turned into a question is embedded
+    by the search itself.
+    """
+    message = tracker.latest_message
+    packed = message.get(EMBEDDING_PROPERTY)
+    if not text or text != message.get("text") or not isinstance(packed, Mapping):
+        return None
+    return packed
+
+
+def context_of(tracker: Tracker, text: str = "") -> AnswerContext:
+    """Collect what the conversation knows: Rasa's entities first, then the slots.
+
+    Args:
+        tracker: The conversation.
+        text: The text to be answered; its NLU embedding comes along when it is the
+            message's own text (``nlu_embedding``).
+
+    """
     entities: list[dict[str, Any]] = tracker.latest_message.get("entities") or []
     hints = tuple(
         str(entity["value"])
@@ -59,6 +85,7 @@ def context_of(tracker: Tracker) -> AnswerContext:
         competency=latest_entities(tracker, "competency") or tracker.get_slot("competency"),
         course=latest_entities(tracker, "course") or tracker.get_slot("course"),
         hints=hints,
+        text_embedding=nlu_embedding(tracker, text),
     )
 
 
@@ -107,7 +134,7 @@ class KnowledgeAction(OffLoopAction[Answer | None]):
     def work(self, tracker: Tracker) -> Answer | None:
         """Answer the latest user message; None when it asks nothing."""
         text = question_text(tracker)
-        context = context_of(tracker)
+        context = context_of(tracker, text)
         if not text and not (context.last_doc_id or context.competency or context.course):
             return None
         return self.answer(text, context)

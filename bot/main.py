@@ -27,10 +27,8 @@ from bot.routers import (
     health,
     knowledge,
     linking,
-    oidc,
     ops,
     partner_api,
-    portal,
     reminders,
     web,
     widget,
@@ -92,12 +90,9 @@ def create_app() -> FastAPI:
     api = [Depends(rate_limits.limit_api)]
     app.include_router(health.router)
     app.include_router(actions.router)
-    # /token and /methods add 422 (bot/routers/auth.py); /logout has nothing to validate.
-    app.include_router(auth.router, dependencies=api, responses=documented(400, 401, 429, 503))
-    app.include_router(
-        portal.router, dependencies=api, responses=documented(400, 401, 422, 429, 503)
-    )
-    app.include_router(oidc.router, dependencies=api, responses=documented(401, 429, 503))
+    # Every sign-in (/v1/auth: password, portal, company account); each route adds its own
+    # answers in bot/routers/auth.py.
+    app.include_router(auth.router, dependencies=api, responses=documented(401, 429, 503))
     app.include_router(
         partner_api.router, dependencies=api, responses=documented(401, 403, 404, 422, 429, 503)
     )

@@ -35,7 +35,7 @@ RASA_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 
 HELD_SLOT = "handoff_held"
 # The REST channel's header on an empty answer that the handoff policy chose
-# (rasa_addons/rest_channel.py): silence, not a failure.
+# (rasa_addons/channels/rest_channel.py): silence, not a failure.
 SILENCE_HEADER = "x-assistant-silent"
 
 

@@ -10,12 +10,14 @@ offered instead. No Rasa here: actions and tests call these functions directly.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from knowledge import live
 from knowledge.catalogue import Catalogue
 from knowledge.document_text import country_doc_id, tier_doc_id
+from knowledge.embedder import Vectors
 from knowledge.entities import EntityMatch, extract_entities
 from knowledge.models import Document
 from knowledge.names import (
@@ -26,7 +28,7 @@ from knowledge.names import (
     unknown_course,
 )
 from knowledge.provenance import merge, with_sample_note
-from knowledge.search import Hit, get_document, search
+from knowledge.search import Hit, engine, get_document, search
 
 # Least relevance (search score before the entity lift) of an answerable question.
 # Calibrated with scripts/bench_knowledge.py (docs/benchmarks.md, "Knowledge
@@ -59,6 +61,10 @@ class AnswerContext:
         course: A course the user named earlier (id or title).
         hints: Competencies and courses Rasa's NLU found in this message (ids,
             names or aliases); they lift those documents like recognised names.
+        text_embedding: The embedding Rasa's NLU computed of exactly the text being
+            answered, as packed in the parse data (``minilm_onnx.pack_vector``):
+            searching that text uses it instead of embedding the text again, if the
+            search's model made it (``SearchEngine.vector_from``).
 
     """
 
@@ -66,6 +72,7 @@ class AnswerContext:
     competency: str | None = None
     course: str | None = None
     hints: tuple[str, ...] = ()
+    text_embedding: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,7 @@ def ranked_hits(
     entities: Sequence[EntityMatch],
     k: int = SEARCH_DEPTH,
     hinted: Sequence[str] = (),
+    vector: Vectors | None = None,
 ) -> tuple[list[Hit], float]:
     """Search with the named documents lifted; also return the best unlifted score.
 
@@ -153,10 +161,11 @@ def ranked_hits(
         entities: What ``extract_entities`` found in it.
         k: How many hits.
         hinted: Further document ids to lift (from Rasa's entities).
+        vector: The text's embedding, when already computed.
 
     """
     boosts = entity_boosts(text, entities) | dict.fromkeys(hinted, ENTITY_BOOST)
-    hits = search(text, k=k, boosts=boosts)
+    hits = search(text, k=k, boosts=boosts, vector=vector)
     relevance = max((hit.score - boosts.get(hit.doc_id, 0.0) for hit in hits), default=0.0)
     return hits, relevance
 
@@ -188,12 +197,13 @@ def answer_question(text: str, context: AnswerContext | None = None) -> Answer:
     missing = unknown_competency(text, entities)
     if missing and not any(doc_id in catalogue.competency_by_id for doc_id in hinted):
         return unknown_competency_answer(missing, catalogue)
+    vector = engine().vector_from(context.text_embedding) if context.text_embedding else None
     missing_course = unknown_course(text, catalogue)
     if missing_course:
-        hits = search(text, k=SUGGESTION_COUNT, kind="course")
+        hits = search(text, k=SUGGESTION_COUNT, kind="course", vector=vector)
         suggestions = [(hit.doc_id, hit.title) for hit in hits]
         return dont_know(f"there is no course {missing_course}", suggestions)
-    hits, relevance = ranked_hits(text, entities, hinted=hinted)
+    hits, relevance = ranked_hits(text, entities, hinted=hinted, vector=vector)
     if not hits or relevance < ANSWER_THRESHOLD:
         return dont_know(None, [(hit.doc_id, hit.title) for hit in hits[:SUGGESTION_COUNT]])
     top = get_document(hits[0].doc_id)

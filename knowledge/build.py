@@ -188,7 +188,8 @@ def is_up_to_date(index_dir: Path, onnx_dir: Path, data_dir: Path = DATA_DIR) ->
     """Tell whether the export and index match the installed model and the sources."""
     if not onnx_export.is_current(onnx_dir):
         return False
-    model_sha256 = minilm_onnx.files_sha256(onnx_dir / onnx_export.INT8_FILE)
+    file_sha256 = minilm_onnx.files_sha256(onnx_dir / onnx_export.INT8_FILE)
+    model_sha256 = minilm_onnx.runtime_sha256(file_sha256)
     return _current_index(index_dir, model_sha256, source_sha256(data_dir)) is not None
 
 

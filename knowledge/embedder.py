@@ -60,7 +60,10 @@ class OnnxEmbedder:
         self._session = minilm_onnx.open_session(model_path, threads)
         self._tokenizer: Any = minilm_onnx.open_tokenizer(tokenizer_path, onnx_export.MAX_TOKENS)
         self.name = f"{onnx_export.MODEL_NAME} ({model_path.name})"
-        self.model_sha256 = minilm_onnx.files_sha256(model_path)
+        file_sha256 = minilm_onnx.files_sha256(model_path)
+        # Stored vectors are named by the file and the runtime (minilm_onnx.runtime_sha256).
+        self.model_sha256 = minilm_onnx.runtime_sha256(file_sha256)
+        self.vectors_id = minilm_onnx.vectors_id(file_sha256)
 
     def embed_one(self, text: str) -> Vectors:
         """Embed one text without padding (the fast query path); shape ``[1, 384]``."""

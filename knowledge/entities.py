@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,26 @@ class Term:
     phrases: tuple[str, ...]
 
 
+def blank_english() -> Any:
+    """Return ``spacy.blank("en")``, spaCy imported the first time without torch.
+
+    spaCy's machine-learning library (thinc) imports torch whenever it is installed
+    (it is, for the index build's ONNX export): about 180 MB and 1.5 s of every app
+    process, for a tokenizer and a phrase matcher that never use it. While spaCy is
+    first imported, an import of torch raises ``ImportError``, which thinc expects;
+    afterwards torch imports as before (the export, a benchmark).
+    """
+    if "spacy" not in sys.modules and "torch" not in sys.modules:
+        sys.modules["torch"] = None  # type: ignore[assignment]
+        try:
+            import spacy
+        finally:
+            del sys.modules["torch"]
+    import spacy
+
+    return spacy.blank("en")
+
+
 class EntityRecognizer:
     """Rule-based plus fuzzy entity recognition over a fixed vocabulary.
 
@@ -83,9 +104,7 @@ class EntityRecognizer:
     """
 
     def __init__(self, terms: Sequence[Term], known_words: Iterable[str] = ()) -> None:
-        import spacy
-
-        self._nlp: Any = spacy.blank("en")
+        self._nlp: Any = blank_english()
         self._terms = {(term.label, term.id): term for term in terms}
         ruler: Any = self._nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
         ruler.add_patterns(list(_patterns(terms)))

@@ -183,7 +183,7 @@ def check_manifest(manifest: Manifest, model_sha256: str, sources_sha256: str) -
 
     Args:
         manifest: The stored manifest.
-        model_sha256: Hash of the model file the query path uses.
+        model_sha256: Hash of the model file the query path uses and of its runtime.
         sources_sha256: Hash of the current source files.
 
     """

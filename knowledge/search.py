@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from knowledge import live
-from knowledge.embedder import OnnxEmbedder, query_embedder
+from knowledge import live, onnx_export
+from knowledge.embedder import OnnxEmbedder, Vectors, query_embedder
 from knowledge.index import (
     VectorIndex,
     default_index_dir,
@@ -29,6 +30,7 @@ from knowledge.index import (
     source_sha256,
 )
 from knowledge.lexical import LexicalIndex
+from knowledge.minilm_onnx import unpack_vector
 from knowledge.models import Document
 
 # Weight of lexical coverage next to the cosine. Chosen on the retrieval question
@@ -87,6 +89,7 @@ class SearchEngine:
         area: str | None = None,
         level: str | None = None,
         boosts: Mapping[str, float] | None = None,
+        vector: Vectors | None = None,
     ) -> list[Hit]:
         """Return up to ``k`` documents most relevant to ``query``, best first.
 
@@ -101,12 +104,14 @@ class SearchEngine:
             area: Only documents of this solution area.
             level: Only courses of this level.
             boosts: Added to the score of these document ids before ranking.
+            vector: ``query``'s embedding by this engine's model, when the caller
+                has it already (Rasa's NLU computed it); else it is computed here.
 
         """
         total = len(self.documents)
         if k <= 0 or not query.strip() or total == 0:
             return []
-        scores = self.relevance(query)
+        scores = self.relevance(query, vector)
         for doc_id, boost in (boosts or {}).items():
             row = self._rows.get(doc_id)
             if row is not None:
@@ -135,9 +140,25 @@ class SearchEngine:
                 break
         return hits
 
-    def relevance(self, query: str) -> npt.NDArray[np.float32]:
-        """Score every document: cosine plus ``LEXICAL_WEIGHT`` x lexical coverage."""
-        vector = self._embedder.embed_one(query)
+    def vector_from(self, packed: Any) -> Vectors | None:
+        """Return a vector packed by Rasa's NLU (``minilm_onnx.pack_vector``), or None.
+
+        None unless it was computed exactly as this engine's embedder would compute it
+        (same ONNX file and onnxruntime version): a vector of a Rasa model trained
+        with another export, or run by another runtime, must not be searched with.
+        """
+        return unpack_vector(packed, self._embedder.vectors_id, onnx_export.DIMENSION)
+
+    def relevance(self, query: str, vector: Vectors | None = None) -> npt.NDArray[np.float32]:
+        """Score every document: cosine plus ``LEXICAL_WEIGHT`` x lexical coverage.
+
+        Args:
+            query: The text to match.
+            vector: Its embedding (shape ``[1, dim]``), when already computed.
+
+        """
+        if vector is None:
+            vector = self._embedder.embed_one(query)
         found, rows = self._index.faiss_index.search(vector, len(self.documents))
         cosine = np.zeros(len(self.documents), dtype=np.float32)
         cosine[rows[0]] = found[0]
@@ -180,9 +201,12 @@ def search(
     area: str | None = None,
     level: str | None = None,
     boosts: Mapping[str, float] | None = None,
+    vector: Vectors | None = None,
 ) -> list[Hit]:
     """Search the catalogue index (see ``SearchEngine.search``)."""
-    return engine().search(query, k=k, kind=kind, area=area, level=level, boosts=boosts)
+    return engine().search(
+        query, k=k, kind=kind, area=area, level=level, boosts=boosts, vector=vector
+    )
 
 
 def get_document(doc_id: str) -> Document | None:

@@ -52,12 +52,16 @@ def bind(
     claims: TokenClaims,
     *,
     now: dt.datetime | None = None,
-) -> None:
+) -> bool:
     """Bind ``conversation_id`` to the partner of a verified access token.
 
     Called by the app for every message of a signed-in partner, so the binding always
     follows the sign-in in use (a new sign-in in the same browser renews it). Writes
     only when something changed. Flushes; the caller commits.
+
+    Returns:
+        Whether anything was written (a new binding, or a renewed sign-in): a message
+        of a conversation already bound to its sign-in costs one read and no write.
 
     Raises:
         ConversationOwnedError: The conversation belongs to another partner.
@@ -78,7 +82,10 @@ def bind(
         raise ConversationOwnedError(conversation_id)
     elif row.token_id != claims.token_id or aware(row.expires_at) != claims.expires_at:
         row.token_id, row.expires_at = claims.token_id, claims.expires_at
+    else:
+        return False
     session.flush()
+    return True
 
 
 def binding_of(session: Session, conversation_id: str) -> ConversationBinding | None:

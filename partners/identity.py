@@ -11,7 +11,7 @@ stored in a conversation:
   signed out. Rasa receives no token.
 - Slack: the Slack user id, trusted only on the ``slack`` input channel. The Slack
   connector alone records that channel, after checking Slack's request signature
-  (the internal REST channel, ``rasa_addons.rest_channel``, records every message as
+  (the internal REST channel, ``rasa_addons.channels.rest_channel``, records every message as
   ``rest`` whatever its client claims). The linked partner is looked up in
   ``chat_links``.
 """
@@ -21,13 +21,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from partners.auth import OPERATOR_ROLES, InvalidTokenError, Role, verify_token
+from partners.auth import OPERATOR_ROLES, InvalidTokenError, Role, TokenClaims, verify_token
 from partners.conversations import binding_of, is_current
 from partners.db import engine_for
 from partners.models import ChatLink, Partner
@@ -52,11 +52,22 @@ class TrackerLike(Protocol):
 
 @dataclass(frozen=True)
 class Identity:
-    """A verified caller."""
+    """A verified caller.
+
+    Attributes:
+        subject: The partner id or the operator's e-mail.
+        role: The role, as the account has it now.
+        channel: Where the caller came from (``api``, ``web``, ``slack``).
+        claims: The access token's verified claims, when a token proved the identity:
+            the web chat binds its conversation with them rather than checking the
+            token a second time (``bot.routers.chat``).
+
+    """
 
     subject: str
     role: Role
     channel: str
+    claims: TokenClaims | None = field(default=None, compare=False, repr=False)
 
     @property
     def partner_id(self) -> str | None:
@@ -103,7 +114,7 @@ def identity_from_token(
         if current is None:
             raise InvalidTokenError("the access token names no active operator account")
         role = current
-    return Identity(subject=claims.subject, role=role, channel=channel)
+    return Identity(subject=claims.subject, role=role, channel=channel, claims=claims)
 
 
 def _revoked(session: Session, token_id: str) -> bool:

@@ -2,7 +2,7 @@
 
 ``PA_PUBLIC_URL`` when set, else the app on this machine (``http://127.0.0.1:<PA_PORT>``,
 as docs/slack.md says). The app's actions (``actions/linking.py``) and the Rasa server's
-Slack channel (``rasa_addons/slack_channel.py``, another Python environment) both build
+Slack channel (``rasa_addons/channels/slack_channel.py``, another Python environment) both build
 links with it, so this module imports nothing but the standard library.
 """
 

@@ -36,6 +36,7 @@ from partners.analytics.models import AnalyticsTurn
 from partners.analytics.sources import RabbitEventSource
 from partners.db import create_db_engine
 from partners.migrate import upgrade
+from scripts import sample_rasa_events as ev
 
 QUEUE = "pa_bench_analytics"
 KINDS = ("citation", "citation", "partner", "dont_know", "greet")
@@ -50,8 +51,6 @@ EVENTS_PER_TURN = 6.7  # Rasa's events per turn, measured on the sample conversa
 
 
 def _events(turns: int) -> list[dict]:
-    from tests.partners.analytics import events as ev
-
     start = time.time()
     events: list[dict] = []
     for index in range(turns):

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from scripts.bench_docs import write_section  # noqa: E402
 
 START, END = "<!-- nlu-bench:start -->", "<!-- nlu-bench:end -->"
-MINILM = {"name": "rasa_addons.minilm_featurizer.MiniLMFeaturizer"}
+MINILM = {"name": "rasa_addons.components.minilm_featurizer.MiniLMFeaturizer"}
 CHAR_NGRAMS = {
     "name": "CountVectorsFeaturizer",
     "analyzer": "char_wb",
@@ -49,7 +49,10 @@ DIET_BASE = [
     CHAR_NGRAMS,
 ]
 LOGREG = [
-    {"name": "rasa_addons.logreg_classifier.TunedLogisticRegressionClassifier", "C": 10.0},
+    {
+        "name": "rasa_addons.components.logreg_classifier.TunedLogisticRegressionClassifier",
+        "C": 10.0,
+    },
     {"name": "CRFEntityExtractor"},
     {"name": "EntitySynonymMapper"},
 ]

@@ -88,6 +88,8 @@ def _process_label(process: psutil.Process) -> str:
         return "Rasa server"
     if "launch.py" in cmdline:
         return "launcher"
+    if "demo_portal" in cmdline:
+        return "demo portal (sample mode)"
     return process.name()
 
 

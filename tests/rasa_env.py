@@ -4,8 +4,10 @@ The tests of rasa_addons/ alone are ordinary pytest files in tests/rasa_addons/,
 the Rasa environment by ``make rasa-test``. What is here serves the app's tests that
 need both sides (an action's output rendered by the Slack channel, the launcher's
 arguments parsed by Rasa, the NLU pipeline trained from the app's data): they run in
-the app environment, where Rasa is not installed, and hand the Rasa part to a script
-in the Rasa environment that prints one JSON line.
+the app environment, where Rasa is not installed, and hand the Rasa part to a module
+run in the Rasa environment (``run_rasa_module``; most live in tests/rasa_side/) that
+prints one JSON line. Those modules are ordinary code, linted and type-checked in the
+Rasa environment (``make typecheck``).
 
 Without ``.venv-rasa`` these tests skip on a developer's machine, but fail under
 ``make test`` (which builds the environment and sets ``PA_TEST_RASA_ENV=required``) and
@@ -57,11 +59,17 @@ def rasa_env_variables() -> dict[str, str]:
     return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)}
 
 
-def run_in_rasa_env(script: str, *args: str) -> Any:
-    """Run ``script`` with ``args`` in the Rasa environment; return its last line as JSON."""
+def run_rasa_module(module: str, *args: str) -> Any:
+    """Run ``python -m module args`` in the Rasa environment; return its last line as JSON.
+
+    Args:
+        module: A module run in the Rasa environment, e.g. ``tests.rasa_side.slack_blocks``.
+        args: Its command-line arguments.
+
+    """
     require_rasa_env()
     done = subprocess.run(
-        [str(RASA_PYTHON), "-c", script, *args],
+        [str(RASA_PYTHON), "-m", module, *args],
         cwd=ROOT,
         env=rasa_env_variables(),
         capture_output=True,
@@ -69,5 +77,5 @@ def run_in_rasa_env(script: str, *args: str) -> Any:
         check=False,
     )
     if done.returncode != 0:
-        pytest.fail(f"the Rasa-environment script failed:\n{done.stderr[-3000:]}")
+        pytest.fail(f"{module} failed in the Rasa environment:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -1,11 +1,13 @@
 """Signing in and out (``/v1/auth``): access tokens, who holds one, and signing out.
 
-``POST /v1/auth/token`` exchanges a partner id or operator e-mail for a JWT.
+This router owns ``/v1/auth``. ``POST /v1/auth/token`` exchanges a partner id or
+operator e-mail for a JWT.
 
 Partners sign in with a passcode only in the sample mode (``PA_SEED_SAMPLE_DATA``); real
 partners come through the partner portal (``POST /v1/auth/portal``, the portal's
 signed token: ``bot.routers.portal``) or their company account (OpenID Connect,
-``bot.routers.oidc``); both answer ``PersonTokenOut`` from ``person_token`` here.
+``/v1/auth/oidc/...``: ``bot.routers.oidc``). Both are included into this router; both
+answer ``PersonTokenOut`` (``bot.access_tokens``).
 ``GET /v1/auth/methods`` tells the page which of these this server offers.
 
 The form is OAuth2's password form (``username``, ``password``), so the API docs'
@@ -21,8 +23,7 @@ on the event loop or the thread pool that every other route shares.
 Signing out (``POST /v1/auth/logout``) records the token's ``jti`` as revoked
 (``partners.revoked_tokens``), so the token stops working everywhere (API and chat
 actions) before it expires. ``signed_in`` and ``signed_in_partner`` are the dependencies
-of routes that need the verified bearer token itself. The portal hand-over and the
-company sign-in live in ``bot.routers.portal`` and ``bot.routers.oidc``.
+of routes that need the verified bearer token itself.
 """
 
 from __future__ import annotations
@@ -38,25 +39,22 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
+from bot.access_tokens import TokenOut, signed_token
 from bot.api_errors import documented
 from bot.deps import Context, bearer_token, verified_bearer
 from bot.rate_limits import client_address, rate_limits
-from partners.auth import (
-    MissingSecretError,
-    PasscodeChecker,
-    PasscodeCheckerBusyError,
-    Role,
-    issue_token,
-    verify_token,
-)
+from bot.routers import oidc, portal
+from partners.auth import PasscodeChecker, PasscodeCheckerBusyError, Role, verify_token
 from partners.context import PartnerContext
-from partners.models import Partner, Person
+from partners.models import Partner
 from partners.operators import active_role, find_operator, looks_like_email, normalise_email
 from partners.revoked_tokens import revoke
 from settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
+# Every sign-in, under one prefix. bot.main adds what they all answer (401, 429, 503);
+# each route here, and each included router below, adds what only it answers.
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 _WRONG = "unknown partner id or wrong passcode"
@@ -67,28 +65,6 @@ PASSCODE_SAMPLE_ONLY = (
     "sign in through the partner portal or your company account"
 )
 BUSY_RETRY_AFTER_SECONDS = 1
-
-
-class TokenOut(BaseModel):
-    """An access token for the ``Authorization: Bearer`` header."""
-
-    access_token: str
-    token_type: str = "bearer"
-    expires_in: int
-    role: Role
-    subject: str
-
-
-class PersonOut(BaseModel):
-    """The person of the partner who signed in."""
-
-    name: str
-
-
-class PersonTokenOut(TokenOut):
-    """An access token for a person's sign-in (portal or company account)."""
-
-    person: PersonOut
 
 
 class MethodsOut(BaseModel):
@@ -133,7 +109,7 @@ def _operator_role(context: PartnerContext, email: str) -> Role | None:
         return active_role(session, email)
 
 
-@router.post("/token", responses=documented(422))
+@router.post("/token", responses=documented(400, 422))
 async def token(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
@@ -168,14 +144,7 @@ async def token(
         await limiter.hit(limiter.rules.sign_in_failures_account, subject)
         raise _unauthorised(_WRONG_OPERATOR if is_operator else _WRONG)
     source = None if is_operator else await asyncio.to_thread(_record_source, context, subject)
-    try:
-        access_token, lifetime = issue_token(subject, role, settings, record_source=source)
-    except MissingSecretError as exc:
-        logger.error("cannot sign access tokens: %s", exc)
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, "sign-in is not configured on this server"
-        ) from exc
-    return TokenOut(access_token=access_token, expires_in=lifetime, role=role, subject=subject)
+    return signed_token(subject, role, settings, record_source=source)
 
 
 async def _check_passcode(
@@ -202,39 +171,13 @@ def _unauthorised(reason: str) -> HTTPException:
     )
 
 
-@router.get("/methods", responses=documented(422))
+@router.get("/methods", responses=documented(400, 422))
 async def methods(settings: Annotated[Settings, Depends(get_settings)]) -> MethodsOut:
     """Which sign-ins this server offers, for the sign-in page."""
     return MethodsOut(
         passcode_for_partners=settings.seed_sample_data,
         company_account=settings.oidc_configured,
         portal=settings.portal_sign_in_configured,
-    )
-
-
-def person_token(settings: Settings, person: Person) -> PersonTokenOut:
-    """Issue the partner's access token for a verified person (portal, company account).
-
-    Raises:
-        HTTPException: 503 when the server has no token signing key.
-
-    """
-    partner = person.partner
-    try:
-        access_token, lifetime = issue_token(
-            partner.id, "partner", settings, record_source=partner.source
-        )
-    except MissingSecretError as exc:
-        logger.error("cannot sign access tokens: %s", exc)
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, "sign-in is not configured on this server"
-        ) from exc
-    return PersonTokenOut(
-        access_token=access_token,
-        expires_in=lifetime,
-        role="partner",
-        subject=partner.id,
-        person=PersonOut(name=person.name),
     )
 
 
@@ -272,7 +215,7 @@ def signed_in_partner(caller: Annotated[SignedIn, Depends(signed_in)]) -> Signed
     return caller
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=documented(400))
 def logout(caller: Annotated[SignedIn, Depends(signed_in)], context: Context) -> Response:
     """Sign out: the bearer token is refused from now on, by the API and by the chat.
 
@@ -293,3 +236,8 @@ def logout(caller: Annotated[SignedIn, Depends(signed_in)], context: Context) ->
     )
     logger.info("signed out %s (token %s...)", claims.subject, claims.token_id[:6])
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# The portal's hand-over and the company sign-in: their routes, this router's prefix.
+router.include_router(portal.router, responses=documented(400, 422))
+router.include_router(oidc.router)

@@ -20,6 +20,7 @@ replies and the handoff's changes to the widget as server-sent events.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
@@ -30,7 +31,7 @@ from bot.api_errors import TROUBLE_HEADERS
 from bot.deps import Context, bearer_token, verified_bearer
 from bot.rasa_client import RasaClient, RasaUnavailableError, new_message_id
 from partners import conversations, handoff_live
-from partners.auth import jwt_secret, verify_token
+from partners.auth import TokenClaims, jwt_secret
 from partners.messages import TROUBLE
 
 logger = logging.getLogger(__name__)
@@ -100,12 +101,17 @@ class ChatHistory(BaseModel):
     handoff: Handoff = None
 
 
-class ChatCaller(BaseModel):
-    """Who calls the chat: a verified sign-in, or nobody (an anonymous visitor)."""
+@dataclass(frozen=True)
+class ChatCaller:
+    """Who calls the chat: a verified sign-in, or nobody (an anonymous visitor).
+
+    ``claims`` are the access token's, verified once by ``chat_caller``; binding the
+    conversation reuses them.
+    """
 
     subject: str | None = None
     role: str | None = None
-    token: str | None = None
+    claims: TokenClaims | None = None
 
 
 def chat_caller(request: Request, context: Context) -> ChatCaller:
@@ -118,9 +124,8 @@ def chat_caller(request: Request, context: Context) -> ChatCaller:
     """
     if not request.headers.get("authorization"):
         return ChatCaller()
-    token = bearer_token(request)
-    identity = verified_bearer(token, context, channel="web")
-    return ChatCaller(subject=identity.subject, role=identity.role, token=token)
+    identity = verified_bearer(bearer_token(request), context, channel="web")
+    return ChatCaller(subject=identity.subject, role=identity.role, claims=identity.claims)
 
 
 Caller = Annotated[ChatCaller, Depends(chat_caller)]
@@ -156,15 +161,15 @@ def conversation_for(handle: str, caller: ChatCaller, context: Context) -> str:
 
 def _bind(conversation_id: str, caller: ChatCaller, context: Context) -> None:
     """Bind a partner's conversation to the sign-in in use (partners.conversations)."""
-    if caller.role != "partner" or caller.token is None:
+    if caller.role != "partner" or caller.claims is None:
         return
-    claims = verify_token(caller.token, context.settings)
     with context.session() as session:
         try:
-            conversations.bind(session, conversation_id, claims)
+            changed = conversations.bind(session, conversation_id, caller.claims)
         except conversations.ConversationOwnedError as exc:
             raise _forbidden() from exc
-        session.commit()
+        if changed:
+            session.commit()
 
 
 def trouble(reason: str, *args: object) -> HTTPException:

@@ -3,7 +3,7 @@
 Operators only (``OperatorCaller``). Thin over ``partners.handoff_live`` (the rules,
 the audit entries) and Rasa's HTTP API (``bot/rasa_client.py``): a claim sets the
 conversation's ``handoff_held`` slot, so the assistant falls silent
-(``rasa_addons/handoff_policy.py``); a reply is a BotUttered with metadata
+(``rasa_addons/components/handoff_policy.py``); a reply is a BotUttered with metadata
 ``{"from": "operator", "operator": <name>}`` in the conversation (and, for a Slack
 conversation, a message in its Slack thread); a hand back clears the slot.
 

@@ -26,9 +26,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from bot import oidc
+from bot.access_tokens import PersonTokenOut, person_token
 from bot.deps import Context
 from bot.rate_limits import client_address, rate_limits
-from bot.routers.auth import PersonTokenOut, person_token
 from partners.context import PartnerContext
 from partners.models import Person
 from partners.portal_identity import AmbiguousPersonError, linked_person
@@ -36,7 +36,8 @@ from settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/v1/auth/oidc", tags=["auth"])
+# Included into bot.routers.auth, which owns the /v1/auth prefix and the tag.
+router = APIRouter(prefix="/oidc")
 
 SIGN_IN_COOKIE = "pa_oidc_sign_in"
 SIGN_IN_SECONDS = 120

@@ -14,9 +14,9 @@ import logging
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
+from bot.access_tokens import PersonTokenOut, person_token
 from bot.deps import Context
 from bot.rate_limits import client_address, rate_limits
-from bot.routers.auth import PersonTokenOut, person_token
 from partners.context import PartnerContext
 from partners.portal_identity import (
     NOT_LINKED,
@@ -31,7 +31,8 @@ from settings import Settings
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/v1/auth", tags=["auth"])
+# Included into bot.routers.auth, which owns the /v1/auth prefix and the tag.
+router = APIRouter()
 
 PORTAL_OFF = "portal sign-in is not configured"
 PORTAL_DOWN = "the partner portal cannot be reached to check the sign-in; try again shortly"

@@ -4,7 +4,7 @@ Run by the daily retention job (``bot/analytics_ingest.py``) beside ``retention.
 Older than the cutoff, it deletes:
 
 - in the tracker store (Rasa's ``events`` table: the embedded SQLite file of
-  ``rasa_addons/tracker_store.py`` or Rasa's SQL tracker store on PostgreSQL), every
+  ``rasa_addons/stores/tracker_store.py`` or Rasa's SQL tracker store on PostgreSQL), every
   conversation with no event newer than the cutoff, and, in the conversations still
   active, the events of earlier sessions: those before the latest ``session_started``
   (by id, as the embedded store loads a tracker, and by timestamp, as Rasa's

@@ -22,7 +22,7 @@ from partners.context import default_context
 from partners.models import Partner
 from partners.snapshot import load_snapshot
 from tests.partners.fixtures import Store, action_call, process_settings, seeded_store
-from tests.rasa_env import run_in_rasa_env
+from tests.rasa_env import run_rasa_module
 
 TODAY = dt.date(2026, 11, 29)  # inside the transition window: 64 days to 1 February 2027
 DEADLINE = "The transition window ends on 1 February 2027: 64 days left."
@@ -156,16 +156,10 @@ def test_an_anonymous_visitor_is_asked_to_sign_in(executor: ActionExecutor) -> N
     assert cards == []
 
 
-SLACK_CARD = """
-import json, sys
-from rasa_addons.slack_channel import tier_progress_blocks
-print(json.dumps(tier_progress_blocks(json.loads(sys.argv[1]))))
-"""
-
-
 def test_slack_shows_a_what_if_card_as_a_what_if(executor: ActionExecutor) -> None:
     _, cards = ask(
         executor, "what if we earned Security and our score rose to 8.2 and revenue hit 450k"
     )
-    blocks = run_in_rasa_env(SLACK_CARD, json.dumps(cards[0]))
+    # Rendered by the Slack channel in the Rasa environment (tests/rasa_side/slack_blocks.py).
+    blocks = run_rasa_module("tests.rasa_side.slack_blocks", json.dumps(cards[0]))
     assert blocks[0]["text"]["text"].startswith("*With this what-if: Gold*")

@@ -13,8 +13,9 @@ from partners.analytics.ingest import Ingestor
 from partners.analytics.models import AnalyticsTurn
 from partners.feedback import TurnFeedback
 from partners.models import AuditEntry
+from scripts import sample_rasa_events as ev
 from tests.bot.web_fixtures import WebApp, web_app  # noqa: F401 - the `web` fixture
-from tests.partners.analytics import events as ev
+from tests.partners.analytics.fake_embedding import fake_embed
 from tests.partners.fixtures import operator_token, token_for
 
 T0 = 1_796_400_000.0  # 2026-12-04 UTC
@@ -36,7 +37,7 @@ def ingested(web: WebApp) -> None:
     batch += ev.turn(SENDER, "refund for the exam voucher?", "dont_know", T0 + 40, message_id="t3")
     batch += ev.turn("U0SLACK", "talk to a human", "handoff", T0 + 86400, channel="slack")
     with Session(web.store.engine) as session:
-        Ingestor(Clusterer(ev.fake_embed)).ingest(session, batch)
+        Ingestor(Clusterer(fake_embed)).ingest(session, batch)
         now = dt.datetime.now(dt.timezone.utc)
         session.add(
             TurnFeedback(
@@ -160,7 +161,7 @@ def test_a_partners_formula_stays_text_in_the_csv_export(web: WebApp) -> None:
     batch = ev.conversation_start(sender, T0 + 100)
     batch += ev.turn(sender, formula, "dont_know", T0 + 101, message_id="f1")
     with Session(web.store.engine) as session:
-        Ingestor(Clusterer(ev.fake_embed)).ingest(session, batch)
+        Ingestor(Clusterer(fake_embed)).ingest(session, batch)
         session.commit()
     exported = web.client.get("/v1/analytics/export/turns.csv", headers=OPS).text
     row = next(line for line in exported.splitlines() if sender in line)

@@ -2,7 +2,7 @@
 
 One Rasa server is started as the launcher starts it, with an action endpoint where
 nothing listens. Rasa 3.6 on its own logs the failed call and sends the partner
-nothing; with rasa_addons/action_failures.py the partner gets an apology, and what
+nothing; with rasa_addons/server/action_failures.py the partner gets an apology, and what
 needs no action (a greeting) still works.
 """
 
@@ -29,7 +29,7 @@ def rasa_without_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
     folder = tmp_path_factory.mktemp("app-down")
     endpoints = (
         f"action_endpoint:\n  url: http://127.0.0.1:{closed_port()}/webhook\n"
-        "tracker_store:\n  type: rasa_addons.tracker_store.SQLiteTrackerStore\n"
+        "tracker_store:\n  type: rasa_addons.stores.tracker_store.SQLiteTrackerStore\n"
         f"  db: {folder / 'trackers.db'}\n"
     )
     with start_rasa(endpoints, folder) as url:

@@ -34,9 +34,9 @@ def rasa_without_lock_store(tmp_path_factory: pytest.TempPathFactory) -> Iterato
     folder = tmp_path_factory.mktemp("lock-store-down")
     endpoints = (
         f"action_endpoint:\n  url: http://127.0.0.1:{closed_port()}/webhook\n"
-        "tracker_store:\n  type: rasa_addons.tracker_store.SQLiteTrackerStore\n"
+        "tracker_store:\n  type: rasa_addons.stores.tracker_store.SQLiteTrackerStore\n"
         f"  db: {folder / 'trackers.db'}\n"
-        "lock_store:\n  type: rasa_addons.lock_store.AtomicRedisLockStore\n"
+        "lock_store:\n  type: rasa_addons.stores.lock_store.AtomicRedisLockStore\n"
         f"  url: 127.0.0.1\n  port: {closed_port()}\n"
     )
     with start_rasa(endpoints, folder) as url:

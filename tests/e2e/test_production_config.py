@@ -2,7 +2,7 @@
 
 A conversation that hops between two Rasa processes keeps all its turns (tracker store
 in PostgreSQL, conversation lock in Redis), messages of one conversation that reach both
-servers at the same moment are all kept (rasa_addons/lock_store.py; Rasa 3.6's own
+servers at the same moment are all kept (rasa_addons/stores/lock_store.py; Rasa 3.6's own
 RedisLockStore lost, refused or stalled a turn in 9 of 20 bursts of 8, so 20 bursts let
 such a regression pass less than once in a thousand runs), and every turn reaches the
 RabbitMQ queue, where the app's analytics consumer reads it into the analytics tables.

@@ -1,6 +1,6 @@
 """A local fake of Slack's Web API: the only fake in the test suite.
 
-The Slack channel (rasa_addons/slack_channel.py) posts its replies to
+The Slack channel (rasa_addons/channels/slack_channel.py) posts its replies to
 ``$SLACK_API_BASE_URL/chat.postMessage`` and the linking action (actions/linking.py)
 its private one-time links to ``chat.postEphemeral``; the tests point both at this
 server and read what "Slack" received. It checks the bot token like Slack does

@@ -2,12 +2,12 @@
 
 Rasa lives in its own environment (``.venv-rasa``), so the model is trained and queried
 through it in subprocesses: one ``rasa train nlu`` per test session (about 20 s on two
-cores) and one process that parses every message of this module.
+cores) and one process that parses every message of this module
+(tests/rasa_addons/components/nlu_embeddings.py).
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.knowledge.building import ensure_index
-from tests.rasa_env import RASA_PYTHON, rasa_env_variables, require_rasa_env, run_in_rasa_env
+from tests.rasa_env import RASA_PYTHON, rasa_env_variables, require_rasa_env, run_rasa_module
 
 ROOT = Path(__file__).resolve().parents[2]
 ONNX = ROOT / "var" / "onnx" / "model-int8.onnx"
@@ -39,23 +39,8 @@ MESSAGES = [
     "no particular goal",
     "can I talk to a real person please",
 ]
-PARSE = """
-import asyncio, json, sys
-from rasa.core.agent import Agent
-
-async def main():
-    agent = Agent.load(sys.argv[1])
-    out = {}
-    for text in json.loads(sys.argv[2]):
-        parsed = await agent.parse_message(text)
-        out[text] = {
-            "intent": parsed["intent"]["name"],
-            "entities": {e["entity"]: e["value"] for e in parsed["entities"]},
-        }
-    print(json.dumps(out))
-
-asyncio.run(main())
-"""
+# The Rasa half: each message through the trained model, its parse data printed.
+PARSE = "tests.rasa_addons.components.nlu_embeddings"
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +57,14 @@ def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
         check=True,
         capture_output=True,
     )
-    result: dict[str, dict[str, Any]] = run_in_rasa_env(
-        PARSE, str(out / "nlu.tar.gz"), json.dumps(MESSAGES)
-    )
-    return result
+    answers: list[dict[str, Any]] = run_rasa_module(PARSE, str(out / "nlu.tar.gz"), *MESSAGES)
+    return {
+        answer["text"]: {
+            "intent": answer["intent"]["name"],
+            "entities": {entity["entity"]: entity["value"] for entity in answer["entities"]},
+        }
+        for answer in answers
+    }
 
 
 def test_competency_question_names_the_catalogue_id(parsed: dict[str, dict[str, Any]]) -> None:

@@ -35,9 +35,9 @@ except ImportError:  # pragma: no cover - the app environment
 
 from rasa.shared.core.domain import Domain
 
-# What the fixes replace lives in these modules: import them (and so the Rasa modules
-# they patch) before the first snapshot of Rasa is taken.
-from rasa_addons import action_failures, incremental_states, speedups, store_failures  # noqa: F401
+# What the fixes replace lives in the modules rasa_addons/server/patches.py imports:
+# import it (and so the Rasa modules they patch) before the first snapshot of Rasa.
+from rasa_addons.server import patches  # noqa: F401
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -16,26 +16,15 @@ from fastapi.testclient import TestClient
 from bot.main import create_app
 from scripts.launch import child_environment, rasa_command
 from settings import Settings, get_settings
-from tests.rasa_env import run_in_rasa_env
-
-PARSE_WITH_RASA = r"""
-import json, sys
-from rasa.__main__ import create_argument_parser
-from rasa_addons.server import rasa_arguments
-argv, environ = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-try:
-    arguments = rasa_arguments(argv, environ)
-except SystemExit as refused:
-    print(json.dumps({"refused": str(refused)}))
-    raise SystemExit(0)
-args = create_argument_parser().parse_args(arguments)
-print(json.dumps({"auth_token": args.auth_token, "port": args.port, "model": args.model}))
-"""
+from tests.rasa_env import run_rasa_module
 
 
 def _parsed(command: list[str], environ: dict[str, str]) -> dict:
+    """What Rasa's parser reads from the launcher's command (tests/rasa_side/rasa_arguments.py)."""
     rasa_arguments = command[command.index("run") :]
-    result: dict = run_in_rasa_env(PARSE_WITH_RASA, json.dumps(rasa_arguments), json.dumps(environ))
+    result: dict = run_rasa_module(
+        "tests.rasa_side.rasa_arguments", json.dumps(rasa_arguments), json.dumps(environ)
+    )
     return result
 
 

@@ -17,7 +17,8 @@ from partners.analytics.ingest import Ingestor, status_tier
 from partners.analytics.models import AnalyticsConversation, AnalyticsTurn, UnansweredCluster
 from partners.db import create_db_engine
 from partners.prestart import init_db
-from tests.partners.analytics import events as ev
+from scripts import sample_rasa_events as ev
+from tests.partners.analytics.fake_embedding import fake_embed
 from tests.partners.fixtures import bind_conversation, store_settings
 
 T0 = 1_796_400_000.0  # 2026-12-04
@@ -58,7 +59,7 @@ def every_kind(sender: str) -> list[dict]:
 def test_each_turn_gets_its_outcome_intent_latency_and_the_partners_tier(engine: Engine) -> None:
     sender = "web:P-0001:abc"
     bind_conversation(sender, "P-0001", engine=engine)
-    ingest(engine, Ingestor(Clusterer(ev.fake_embed), status_tier), every_kind(sender))
+    ingest(engine, Ingestor(Clusterer(fake_embed), status_tier), every_kind(sender))
     found = turns(engine, sender)
     assert [turn.outcome for turn in found] == [
         "answered_citation", "answered_partner_data", "dont_know", "out_of_scope",
@@ -86,12 +87,12 @@ def test_each_turn_gets_its_outcome_intent_latency_and_the_partners_tier(engine:
 def test_a_redelivered_event_counts_once(engine: Engine) -> None:
     sender = "api-redelivery"
     batch = every_kind(sender)
-    ingestor = Ingestor(Clusterer(ev.fake_embed))
+    ingestor = Ingestor(Clusterer(fake_embed))
     # RabbitMQ may deliver a batch cut by a failure again, from the middle of a turn.
     ingest(engine, ingestor, batch[:14])
     ingest(engine, ingestor, batch[9:30])
     ingest(engine, ingestor, batch)
-    ingest(engine, Ingestor(Clusterer(ev.fake_embed)), batch[20:])  # another process
+    ingest(engine, Ingestor(Clusterer(fake_embed)), batch[20:])  # another process
     found = turns(engine, sender)
     assert len(found) == len(ev.KINDS)
     assert all(len(json.loads(turn.bot_texts or "[]")) == 1 for turn in found)
@@ -120,7 +121,7 @@ def test_the_channel_comes_from_the_conversation_id_and_the_input_channel() -> N
 
 
 def test_clusterers_of_two_processes_share_clusters(engine: Engine) -> None:
-    first, second = Clusterer(ev.fake_embed), Clusterer(ev.fake_embed)
+    first, second = Clusterer(fake_embed), Clusterer(fake_embed)
     with Session(engine) as session:
         (a,) = first.assign(session, ["refund my exam fee"], ev_now())
         session.commit()
@@ -146,7 +147,7 @@ def test_retention_deletes_old_texts_and_keeps_the_counts(engine: Engine) -> Non
     from partners.models import HandoffTicket
 
     sender = "api-old"
-    ingest(engine, Ingestor(Clusterer(ev.fake_embed)), every_kind(sender))
+    ingest(engine, Ingestor(Clusterer(fake_embed)), every_kind(sender))
     old = dt.datetime.fromtimestamp(T0, dt.timezone.utc)
     with Session(engine) as session:
         session.add(

@@ -21,8 +21,9 @@ from partners.analytics.rasa_retention import purge_events_file, read_cursor
 from partners.analytics.sources import SQLiteEventSource
 from partners.db import create_db_engine, engine_for
 from partners.prestart import init_db
+from scripts import sample_rasa_events as ev
 from settings import Settings
-from tests.partners.analytics import events as ev
+from tests.partners.analytics.fake_embedding import fake_embed
 from tests.partners.fixtures import store_settings
 
 NOW = dt.datetime(2026, 12, 4, 3, 40, tzinfo=dt.timezone.utc)
@@ -61,7 +62,7 @@ def stored(path: Path) -> list[tuple[int, dict]]:
 
 
 def consume(engine: Engine, path: Path) -> int:
-    return SQLiteEventSource(path).run_once(engine, Ingestor(Clusterer(ev.fake_embed)))
+    return SQLiteEventSource(path).run_once(engine, Ingestor(Clusterer(fake_embed)))
 
 
 def test_only_read_old_events_leave_the_events_file(engine: Engine, tmp_path: Path) -> None:

@@ -4,7 +4,9 @@ Each case writes conversations with Rasa's own classes in the Rasa environment (
 embedded store of endpoints.yml, or Rasa's SQL tracker store on PostgreSQL), runs the
 app's purge in the middle of that same process, as the daily job would while Rasa
 serves, then plays the next turn of a conversation that never ended and reads back what
-the app's GET /v1/chat/history would show.
+the app's GET /v1/chat/history would show. The Rasa half is
+tests/rasa_side/retention_case.py; the purge it starts, in the app environment,
+tests/partners/analytics/purge_transcripts.py.
 """
 
 from __future__ import annotations
@@ -21,119 +23,17 @@ import pytest
 
 from bot.routers.chat import history_messages
 from tests.partners.fixtures import POSTGRES_URL
-from tests.rasa_env import run_in_rasa_env
-
-DAY = 86_400
-
-# Runs in the app environment (where the daily job runs): argv = tracker store URL, days.
-PURGE = r"""
-import datetime as dt, json, sys
-from partners.analytics.rasa_retention import purge_tracker_store
-cutoff = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=int(sys.argv[2]))).timestamp()
-print(json.dumps(purge_tracker_store(sys.argv[1], cutoff)))
-"""
-
-SCRIPT = r"""
-import asyncio, json, subprocess, sys, time
-from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
-from rasa.shared.core.trackers import EventVerbosity
-from rasa_addons.analytics_events import PublishingSQLiteTrackerStore
-
-kind, where, purge = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-domain = Domain.from_path("domain.yml")
-
-def open_store():
-    if kind == "sqlite":
-        return PublishingSQLiteTrackerStore(domain=domain, db=where)
-    return SQLTrackerStore(
-        domain=domain, dialect="postgresql", url="127.0.0.1", port=5432, db=where,
-        username="postgres", password="",
-    )
-
-DAY = 86400.0
-now = time.time()
-intent = {"name": "ask_program", "confidence": 0.9}
-
-def session(at):
-    return [
-        ActionExecuted("action_session_start", timestamp=at),
-        SessionStarted(timestamp=at + 0.001),
-        ActionExecuted("action_listen", timestamp=at + 0.002),
-    ]
-
-def turn(text, reply, at):
-    return [
-        UserUttered(text, intent, timestamp=at),
-        BotUttered(reply, timestamp=at + 0.5),
-        ActionExecuted("action_listen", timestamp=at + 0.6),
-    ]
-
-store = open_store()
-
-async def write(sender, events):
-    tracker = await store.get_or_create_tracker(sender, append_action_listen=False)
-    for event in events:
-        tracker.update(event)
-    await store.save(tracker)
-
-async def main():
-    old = now - 200 * DAY
-    await write("web-old", session(old) + turn("my old secret question", "old answer", old + 1))
-    await write(
-        "slack-live",
-        session(old) + turn("ancient slack words", "ancient reply", old + 1)
-        + session(old + DAY) + turn("also ancient", "also old", old + DAY + 1)
-        + session(now - 3600) + turn("recent slack words", "recent reply", now - 3599),
-    )
-    recent = now - DAY
-    web = turn("recent web question", "web answer", recent + 1)
-    await write("web-recent", session(recent) + web)
-    # one turn of the live conversation now: the embedded store remembers this tracker
-    tracker = await store.retrieve("slack-live")
-    for event in turn("before the purge", "noted", time.time()):
-        tracker.update(event)
-    await store.save(tracker)
-    before = await store.retrieve("slack-live")
-
-    done = subprocess.run(purge, capture_output=True, text=True, check=True)
-    purged = json.loads(done.stdout.strip().splitlines()[-1])
-
-    tracker = await store.retrieve("slack-live")
-    remembered = tracker is before
-    for event in turn("after the purge", "still here", time.time()):
-        tracker.update(event)
-    await store.save(tracker)
-
-    fresh = open_store()  # as after a restart: everything read from the database
-    def texts(t):
-        if t is None:
-            return None
-        return [e.text for e in t.events if isinstance(e, (UserUttered, BotUttered))]
-    def history(t):
-        return [] if t is None else t.current_state(EventVerbosity.ALL)["events"]
-    senders = ("web-old", "slack-live", "web-recent")
-    full = {s: await fresh.retrieve_full_tracker(s) for s in senders}
-    return {
-        "purged": purged,
-        "remembered": remembered,
-        "latest": texts(await fresh.retrieve("slack-live")),
-        "full": {s: texts(t) for s, t in full.items()},
-        "history": {s: history(t) for s, t in full.items()},
-        "keys": sorted(await fresh.keys()),
-    }
-
-print(json.dumps(asyncio.run(main())))
-"""
+from tests.rasa_env import run_rasa_module
 
 RECENT_SLACK = ["recent slack words", "recent reply", "before the purge", "noted"]
 
 
 def run_case(kind: str, where: str, url: str) -> dict[str, Any]:
-    """Run SCRIPT against one store; the purge keeps 90 days."""
-    purge = [sys.executable, "-c", PURGE, url, "90"]
-    result: dict[str, Any] = run_in_rasa_env(SCRIPT, kind, where, json.dumps(purge))
+    """Run tests/rasa_side/retention_case.py against one store; the purge keeps 90 days."""
+    purge = [sys.executable, "-m", "tests.partners.analytics.purge_transcripts", url, "90"]
+    result: dict[str, Any] = run_rasa_module(
+        "tests.rasa_side.retention_case", kind, where, json.dumps(purge)
+    )
     return result
 
 

@@ -19,7 +19,8 @@ from partners.analytics.models import AnalyticsTurn
 from partners.analytics.sources import RabbitEventSource, SQLiteEventSource
 from partners.db import create_db_engine
 from partners.prestart import init_db
-from tests.partners.analytics import events as ev
+from scripts import sample_rasa_events as ev
+from tests.partners.analytics.fake_embedding import fake_embed
 from tests.partners.fixtures import store_settings
 
 T0 = 1_796_400_000.0
@@ -62,7 +63,7 @@ def test_the_sqlite_table_is_read_by_id_and_a_new_file_counts_nothing_twice(
 ) -> None:
     path = tmp_path / "rasa-events.db"
     source = SQLiteEventSource(path, batch_size=7)
-    ingestor = Ingestor(Clusterer(ev.fake_embed))
+    ingestor = Ingestor(Clusterer(fake_embed))
     assert source.run_once(engine, ingestor) == 0  # Rasa has written nothing yet
     events = conversation("api-sqlite", 5)
     write_events(path, events)
@@ -109,7 +110,7 @@ def test_rabbitmq_messages_are_acknowledged_after_the_commit_and_redelivered_onc
 ) -> None:
     events = conversation("api-rabbit", 4)
     publish(queue, events)
-    ingestor = Ingestor(Clusterer(ev.fake_embed))
+    ingestor = Ingestor(Clusterer(fake_embed))
     crashing = RabbitEventSource(RABBIT, queue, batch_size=100, exchange=None)
     crashing._open()
     crashing._channel.basic_ack = _crash  # the process dies after its commit, before the ack
@@ -120,7 +121,7 @@ def test_rabbitmq_messages_are_acknowledged_after_the_commit_and_redelivered_onc
 
     source = RabbitEventSource(RABBIT, queue, batch_size=5, exchange=None)
     read = 0
-    while (batch := source.run_once(engine, Ingestor(Clusterer(ev.fake_embed)))) > 0:
+    while (batch := source.run_once(engine, Ingestor(Clusterer(fake_embed)))) > 0:
         read += batch
     source.close()
     assert read == len(events)  # every message came again...

@@ -1,0 +1,1 @@
+"""Input channels that credentials.yml names: the internal REST channel and Slack."""

@@ -1,0 +1,197 @@
+"""Replacements for Rasa 3.6's costliest steps per turn, measured rather than guessed.
+
+Profiled under load (py-spy on the Rasa server, 16 conversations; figures in
+docs/benchmarks.md), these took most of the Rasa process's time per turn, doing the
+same work again and again. Each replacement keeps Rasa's behaviour and its error
+messages; rasa_addons/server/patches.py lists them, with the Rasa code each replaces,
+and installs them before Rasa starts.
+
+1. Action server replies (``validate_action_result``): ``jsonschema.validate()``
+   re-checked the large events schema against the JSON Schema meta-schema on every
+   custom action (40-60 ms each). The validator is now built once, and each event is
+   checked against the one branch of the schema's ``oneOf`` that its ``event`` name
+   selects (the names are distinct, so the result is the same); an event with an
+   unknown name gets the full schema and Rasa's own error.
+2. Event deserialisation (``resolve_by_type``): ``Event.resolve_by_type`` walked every
+   subclass of ``Event`` for each event of each stored conversation; the lookup is now
+   a dictionary, rebuilt when a name is not in it (an event class defined later is
+   still found).
+3. Garbage collection (``load_agent_then_freeze``): a full collection walked every
+   object of TensorFlow, Rasa and the model, 260-350 ms with the event loop stopped
+   and every conversation in flight waiting, once or twice a minute under load. Once
+   the model is loaded at start-up, what exists then is frozen out of the collector's
+   sight (``gc.freeze()``); newer objects are collected as before. A model loaded later
+   over the HTTP API (``PUT /model``) is not frozen: it is collected as Rasa would.
+4. JSON to the action server (``endpoint_session``): every action call carried the
+   whole tracker (about 300 KB at 60 turns), encoded by the standard library's
+   ``json`` in 2-3 ms. Rasa's HTTP sessions now encode request bodies with orjson
+   (0.2 ms), the same JSON text apart from spacing and escaping; anything orjson
+   cannot encode goes to ``json.dumps`` as before. (Since then a call carries the
+   latest turn's events only, rasa_addons/server/action_calls.py.)
+
+5. RulePolicy's debug line (``format_tracker_states``): RulePolicy formats every past
+   state of the dialogue as text for a ``structlog`` debug line once or twice per
+   prediction (rasa/core/policies/rule_policy.py lines 1025-1028), and Python builds
+   the text before the logger drops the line: 1.7 ms at 300 turns, growing with each
+   turn. The text is now built only when that logger writes debug lines; otherwise the
+   line gets ``DEBUG_OFF``. RulePolicy's is Rasa 3.6.21's only call (a subclass of
+   RulePolicy would fail Rasa's training checks, which compare a node's class with
+   ``RulePolicy`` itself).
+
+The other steps measured then are done through Rasa's extension points instead: the
+model graphs run without dask (rasa_addons/server/graph_runner.py), the dialogue
+history is kept between turns (rasa_addons/stores/), and memoization copies its
+states only for a debug line that is written (rasa_addons/components/memoization.py).
+
+Tried and left out: keeping one HTTP session per action endpoint (Rasa opens one per
+action call). It saved about 0.5 ms per call, but a kept connection that the app closes
+as idle at the moment Rasa reuses it fails the action ("Cannot write to closing
+transport"), and a partner gets no answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import json
+import logging
+from typing import Any, cast
+
+import aiohttp
+import orjson
+import rasa.core.run
+from jsonschema import Draft4Validator, ValidationError, validators
+from rasa.core.actions.action import RemoteAction
+from rasa.core.agent import Agent
+from rasa.core.policies.policy import Policy
+from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.events import Event
+from rasa.shared.utils.common import all_subclasses
+from rasa.shared.utils.schemas.events import EVENT_SCHEMA
+from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+_DOCS_HINT = (
+    ". Failed to validate Action server response from API, "
+    "make sure your response from the Action endpoint is valid. "
+    f"For more information about the format visit {DOCS_BASE_URL}/custom-actions"
+)
+
+
+def _checked_validator(schema: dict[str, Any]) -> Draft4Validator:
+    validator_class = validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    validator: Draft4Validator = validator_class(schema)
+    return validator
+
+
+@functools.lru_cache(maxsize=1)
+def _reply_validators() -> tuple[Draft4Validator, Draft4Validator, dict[str, Draft4Validator]]:
+    """Return validators for a reply's shape, for any event, and for each event name."""
+    reply = RemoteAction.action_response_format_spec()
+    shape = {**reply, "properties": {**reply["properties"], "events": {"type": "array"}}}
+    any_event = _checked_validator(EVENT_SCHEMA)
+    # Each branch is part of EVENT_SCHEMA, checked just above: no meta-schema check again.
+    common = {key: value for key, value in EVENT_SCHEMA.items() if key != "oneOf"}
+    branches = cast(list[dict[str, Any]], EVENT_SCHEMA["oneOf"])
+    by_name = {
+        branch["properties"]["event"]["const"]: type(any_event)({**common, "allOf": [branch]})
+        for branch in branches
+    }
+    return _checked_validator(shape), any_event, by_name
+
+
+def validate_action_reply(reply: dict[str, Any]) -> None:
+    """Raise ``ValidationError`` where Rasa's response schema would reject ``reply``."""
+    shape, any_event, by_name = _reply_validators()
+    shape.validate(reply)
+    for event in reply.get("events") or []:
+        name = event.get("event") if isinstance(event, dict) else None
+        validator = by_name.get(name) if isinstance(name, str) else None
+        (validator or any_event).validate(event)
+
+
+def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+    """Drop-in for ``RemoteAction._validate_action_result``."""
+    try:
+        validate_action_reply(result)
+    except ValidationError as error:
+        error.message += _DOCS_HINT
+        raise
+    return True
+
+
+_event_classes: dict[str, type[Event]] = {}
+
+
+def resolve_by_type(type_name: str, default: type[Event] | None = None) -> type[Event] | None:
+    """Drop-in for ``Event.resolve_by_type`` with a dictionary lookup."""
+    if type_name not in _event_classes:
+        for cls in all_subclasses(Event):  # first match wins, as in Rasa
+            _event_classes.setdefault(cls.type_name, cls)
+    if type_name in _event_classes:
+        return _event_classes[type_name]
+    if type_name == "topic":
+        return None  # Rasa's backwards compatibility for old TopicSet events
+    if default is not None:
+        return default
+    raise ValueError(f"Unknown event name '{type_name}'.")
+
+
+_rasa_load_agent_on_start = rasa.core.run.load_agent_on_start
+
+
+async def load_agent_then_freeze(*args: Any, **kwargs: Any) -> Agent:
+    """Drop-in for ``rasa.core.run.load_agent_on_start``: load, then freeze the heap."""
+    agent = await _rasa_load_agent_on_start(*args, **kwargs)
+    gc.collect()
+    gc.freeze()
+    return agent
+
+
+def _as_json_base_type(value: Any) -> Any:
+    # json.dumps writes subclasses of float, int and str as their base type; orjson
+    # asks here (NumPy's float64 in the NLU's confidences is such a subclass).
+    for base in (float, int, str):
+        if isinstance(value, base):
+            return base(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def json_dumps(value: Any) -> str:
+    """Encode ``value`` as JSON with orjson, or with ``json.dumps`` where orjson cannot."""
+    try:
+        return orjson.dumps(value, default=_as_json_base_type, option=_ORJSON_OPTIONS).decode()
+    except TypeError:  # orjson.JSONEncodeError too: integers over 64 bits, odd types
+        return json.dumps(value)
+
+
+def endpoint_session(self: EndpointConfig) -> aiohttp.ClientSession:
+    """Drop-in for ``EndpointConfig.session``: the same session, bodies by ``json_dumps``."""
+    auth = (
+        aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+        if self.basic_auth
+        else None
+    )
+    return aiohttp.ClientSession(
+        headers=self.headers,
+        auth=auth,
+        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+        json_serialize=json_dumps,
+    )
+
+
+# RulePolicy's structlog lines go through this logger (``structlog.get_logger()`` in
+# rule_policy.py, named after the calling module by Rasa's structlog set-up).
+_rule_policy_logger = logging.getLogger("rasa.core.policies.rule_policy")
+_rasa_format_tracker_states = Policy.format_tracker_states
+DEBUG_OFF = "(dialogue states not formatted: debug logging is off)"
+
+
+def format_tracker_states(states: list[dict]) -> str:
+    """Drop-in for ``Policy.format_tracker_states``: Rasa's text when debug lines are written."""
+    if _rule_policy_logger.isEnabledFor(logging.DEBUG):
+        return _rasa_format_tracker_states(states)
+    return DEBUG_OFF

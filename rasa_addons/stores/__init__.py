@@ -1,0 +1,1 @@
+"""Tracker stores, lock store and event brokers that endpoints.yml names."""

@@ -1,0 +1,1 @@
+"""Tests of rasa_addons.server."""
