@@ -28,7 +28,6 @@ and installs them before Rasa starts.
    (0.2 ms), the same JSON text apart from spacing and escaping; anything orjson
    cannot encode goes to ``json.dumps`` as before. (Since then a call carries the
    latest turn's events only, rasa_addons/server/action_calls.py.)
-
 5. RulePolicy's debug line (``format_tracker_states``): RulePolicy formats every past
    state of the dialogue as text for a ``structlog`` debug line once or twice per
    prediction (rasa/core/policies/rule_policy.py lines 1025-1028), and Python builds

@@ -13,22 +13,17 @@ other before their first delivery, so they really do arrive at once.
 from __future__ import annotations
 
 import multiprocessing
-import socket
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import partial
 from multiprocessing.pool import Pool
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
-import psycopg2
 import pytest
 
 from rasa_addons.channels.slack_inbox import InboxMessage, InboxUnavailableError, SlackInbox
-
-TEST_DATABASE = "postgresql://postgres@127.0.0.1:5432/test"
+from tests.rasa_addons.postgres import private_database, url_of
 
 
 def _keys(run: str) -> list[str]:
@@ -96,37 +91,14 @@ def _check(url: str, run: str) -> None:
     assert f"{run}-alive" not in every_taken
 
 
-def _admin(sql: str) -> None:
-    connection = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="test")
-    try:
-        connection.autocommit = True
-        connection.cursor().execute(sql)
-    finally:
-        connection.close()
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    """Yield a SQLAlchemy URL into a new schema of the test database, dropped afterwards."""
-    name = f"slack_test_{uuid.uuid4().hex[:8]}"
-    _admin(f'CREATE SCHEMA "{name}"')
-    try:
-        yield f"{TEST_DATABASE}?options=-csearch_path%3D{name}"
-    finally:
-        _admin(f'DROP SCHEMA "{name}" CASCADE')
-
-
 def test_sqlite_inbox_stores_and_hands_out_each_delivery_once(tmp_path: Path) -> None:
     _check(f"sqlite:///{tmp_path / 'inbox.db'}", "sqlite")
 
 
 @pytest.mark.postgres
 def test_postgresql_inbox_stores_and_hands_out_each_delivery_once() -> None:
-    with socket.socket() as sock:
-        if sock.connect_ex(("127.0.0.1", 5432)) != 0:
-            pytest.skip("PostgreSQL is not running on 127.0.0.1:5432 (scripts/services.sh start)")
-    with postgres_schema() as url:
-        _check(url, f"pg{uuid.uuid4().hex[:8]}")
+    with private_database() as database:
+        _check(url_of(database), f"pg{uuid.uuid4().hex[:8]}")
 
 
 @pytest.mark.postgres
@@ -134,6 +106,7 @@ def test_servers_starting_together_all_take_their_first_delivery() -> None:
     # PostgreSQL refuses the second of two simultaneous CREATE TABLEs even "IF NOT
     # EXISTS": a server that lost that race answered Slack's first delivery with 503.
     for _ in range(5):
-        with postgres_schema() as url, _servers(6) as pool:
+        with private_database() as database, _servers(6) as pool:
+            url = url_of(database)
             answers = pool.map(partial(_first_delivery, url), [f"p{n}" for n in range(6)])
         assert sorted(answers, key=str) == [False] * 5 + [True], answers  # stored once

@@ -36,7 +36,7 @@ from knowledge.minilm_onnx import EMBEDDING_PROPERTY as PROPERTY
 from rasa_addons.stores.cached_tracker import TrackerWithCachedHistory
 from rasa_addons.stores.sql_tracker_store import CachingSQLTrackerStore
 from rasa_addons.stores.tracker_store import SQLiteTrackerStore
-from tests.rasa_addons.stores.postgres import HOST, PORT, private_database, store_settings
+from tests.rasa_addons.postgres import HOST, PORT, private_database, store_settings
 from tests.rasa_env import ROOT
 
 # Ours, given an event broker and a cache size; and Rasa's own store on the same database.

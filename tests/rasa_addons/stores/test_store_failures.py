@@ -24,7 +24,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from rasa_addons.stores import store_failures
 from rasa_addons.stores.sql_tracker_store import CachingSQLTrackerStore
-from tests.rasa_addons.stores.postgres import admin, private_database, store_settings, terminate
+from tests.rasa_addons.postgres import admin, private_database, store_settings, terminate
 
 pytestmark = pytest.mark.postgres
 

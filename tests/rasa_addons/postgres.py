@@ -1,7 +1,8 @@
-"""A private database on the local PostgreSQL server for one test module, dropped after it.
+"""A private database on the local PostgreSQL server for a test, dropped after it.
 
-Each module gets its own database, so that terminating its connections or refusing
-them for a while (test_store_failures.py) touches no one else's.
+Each test gets its own database, so that terminating its connections or refusing them
+for a while (stores/test_store_failures.py), or racing to create tables
+(channels/test_slack_inbox.py), touches no one else's.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ def admin(sql: str) -> None:
 def terminate(database: str) -> None:
     """End every connection to ``database``, as a PostgreSQL restart or failover does."""
     admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'")
+
+
+def url_of(database: str) -> str:
+    """A SQLAlchemy URL (psycopg2, as in the Rasa environment) of ``database``."""
+    return f"postgresql://postgres@{HOST}:{PORT}/{database}"
 
 
 def store_settings(database: str) -> dict[str, Any]:
