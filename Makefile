@@ -8,10 +8,11 @@ RASA := .venv-rasa/bin/rasa
 RASA_PY := .venv-rasa/bin/python
 
 # The Rasa model is named after a hash of everything training reads, so it is
-# retrained exactly when data/, domain.yml, config.yml or our graph components
-# (rasa_addons/components/: NLU components and policies) change. Channels, stores and
-# the server entry point in rasa_addons/ are not part of the model.
-TRAIN_INPUTS := $(sort domain.yml config.yml knowledge/minilm_onnx.py rasa_addons/__init__.py $(shell find data rasa_addons/components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null))
+# retrained exactly when data/, domain.yml, config.yml, our graph components
+# (rasa_addons/components/: NLU components and policies) or the recipe of the MiniLM
+# export they copy into the model (knowledge/onnx_export.py) change. Channels, stores
+# and the server entry point in rasa_addons/ are not part of the model.
+TRAIN_INPUTS := $(sort domain.yml config.yml knowledge/minilm_onnx.py knowledge/onnx_export.py rasa_addons/__init__.py $(shell find data rasa_addons/components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null))
 TRAIN_HASH := $(shell cat $(TRAIN_INPUTS) | sha256sum | cut -c1-12)
 MODEL := models/partner-assistant-$(TRAIN_HASH).tar.gz
 

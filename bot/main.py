@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import analytics_ingest, catalogue_refresh, logs, rate_limits
+from bot import analytics_ingest, catalogue_refresh, logs, rasa_client, rate_limits
 from bot.api_errors import documented, store_unavailable
 from bot.reminder_scheduler import ReminderScheduler
 from bot.routers import (
@@ -67,8 +67,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.reminder_scheduler.start()
     # Rasa's events into the analytics tables; the daily transcript retention.
     analytics_running = analytics_ingest.start(settings)
+    # One pool of connections to Rasa for every request (bot/rasa_client.py).
+    app.state.rasa_connections = rasa_client.connection_pool()
     logger.info("app ready")
     yield
+    await app.state.rasa_connections.aclose()
     analytics_ingest.stop(analytics_running)
     app.state.reminder_scheduler.shutdown()
     app.state.sync_scheduler.shutdown()

@@ -77,15 +77,34 @@ def held_slot(held: bool) -> dict[str, Any]:
     return {"event": "slot", "name": HELD_SLOT, "value": held, "timestamp": time.time()}
 
 
+def connection_pool() -> httpx.AsyncClient:
+    """Return the HTTP client the app's calls to Rasa share (opened once, in the lifespan).
+
+    One client keeps its connections to Rasa open between turns, and builds its TLS
+    context once: a client per call built one each time (loading the CA bundle), which
+    was most of the app's time per web turn (profiled, docs/benchmarks.md). Rasa keeps
+    an idle connection for 120 s (Sanic's keep-alive in ``rasa run``), the pool for 5 s
+    at most, so the pool never sends on a connection that Rasa is closing.
+    """
+    return httpx.AsyncClient(timeout=RASA_TIMEOUT, limits=httpx.Limits(keepalive_expiry=5.0))
+
+
 class RasaClient:
     """Talks to one or more Rasa servers on behalf of the web chat."""
 
-    def __init__(self, urls: list[str], api_token: str) -> None:
-        """Use the servers at ``urls`` (in that order of preference) with ``api_token``."""
+    def __init__(
+        self, urls: list[str], api_token: str, http: httpx.AsyncClient | None = None
+    ) -> None:
+        """Use the servers at ``urls`` (in that order of preference) with ``api_token``.
+
+        ``http`` is the app's shared client (``connection_pool``); without it each call
+        opens and closes its own.
+        """
         if not urls:
             raise ValueError("at least one Rasa URL is needed (PA_RASA_URL)")
         self.urls = urls
         self.api_token = api_token
+        self.http = http
 
     def servers_for(self, conversation_id: str) -> list[str]:
         """Return the servers to try for a conversation: its own first, then the others."""
@@ -158,8 +177,11 @@ class RasaClient:
     ) -> httpx.Response:
         for base_url in self.servers_for(conversation_id):
             try:
-                async with httpx.AsyncClient(base_url=base_url, timeout=RASA_TIMEOUT) as client:
-                    response = await client.request(method, path, **kwargs)
+                if self.http is not None:
+                    response = await self.http.request(method, f"{base_url}{path}", **kwargs)
+                else:
+                    async with connection_pool() as client:
+                        response = await client.request(method, f"{base_url}{path}", **kwargs)
             except httpx.ConnectError as exc:
                 logger.warning("Rasa at %s cannot be reached (%s); trying the next", base_url, exc)
                 continue

@@ -169,9 +169,9 @@ class StockConversation:
             "/webhooks/rest/webhook", json={"sender": self.sender, "message": text}
         )
         elapsed = time.perf_counter() - started
+        # An empty list is an answer too: where its TED model predicts listening (it
+        # does after some "no"s, depending on its training), the stock bot says nothing.
         reply.raise_for_status()
-        if not reply.json():
-            raise RuntimeError(f"no answer to {text!r}")
         return elapsed
 
 

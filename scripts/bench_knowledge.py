@@ -166,8 +166,8 @@ document; each model searches documents embedded by itself):
 | --- | --- | --- | --- | --- | --- |
 {rows}
 
-The int8 model (per-channel dynamic quantization of the MatMul weights) serves the
-query path: it is the fastest, and ranks about as well as fp32 (table). Its question
+The int8 model (the MatMul weights quantized to unsigned 8 bits per channel) serves
+the query path: it is the fastest, and ranks about as well as fp32 (table). Its question
 embeddings have a cosine of {prod["cos_mean"]:.3f} on average (minimum {prod["cos_min"]:.3f})
 with those of the unquantized sentence-transformers model. (Reference figures on an
 idle core, from issue 3: int8 ONNX 2.7 ms p50, plain PyTorch 12.6 ms.)

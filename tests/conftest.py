@@ -154,6 +154,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlack) -> It
     env.update(fake_slack.stack_env)
     # Handoff notices go to the office's channel on the same fake Slack.
     env["PA_HANDOFF_SLACK_CHANNEL"] = OFFICE_HANDOFF_CHANNEL
+    # Every test signs in from 127.0.0.1, so the whole session shares one address's
+    # sign-in allowance (30 a minute in production); tests/bot/test_rate_limits.py tests
+    # the limits themselves.
+    env["PA_RATE_LIMIT_SIGNIN_PER_ADDRESS"] = "600/minute"
     with log.open("wb") as out:
         launcher = subprocess.Popen(
             [

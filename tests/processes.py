@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from scripts.launch import ROOT, child_environment, rasa_command
+from tests.ports import closed_port
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -45,8 +46,7 @@ def start_rasa(endpoints_yaml: str, folder: Path) -> Iterator[str]:
     The endpoints file and the server's log (``rasa.log``) go to ``folder``. Yields the
     server's URL once it answers; stops the server on exit.
     """
-    # Imported here: tests.conftest imports this module, and web_fixtures imports the app.
-    from tests.bot.web_fixtures import closed_port
+    # Imported here: tests.conftest imports this module.
     from tests.conftest import model_path
 
     endpoints = folder / "endpoints.yml"

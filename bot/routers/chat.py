@@ -178,9 +178,10 @@ def trouble(reason: str, *args: object) -> HTTPException:
     return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, TROUBLE, headers=TROUBLE_HEADERS)
 
 
-def rasa_client(context: Context) -> RasaClient:
-    """FastAPI dependency: the client for the configured Rasa servers."""
-    return RasaClient(context.settings.rasa_urls, context.settings.rasa_token)
+def rasa_client(context: Context, request: Request) -> RasaClient:
+    """FastAPI dependency: the client for the configured Rasa servers (pooled connections)."""
+    pool = getattr(request.app.state, "rasa_connections", None)
+    return RasaClient(context.settings.rasa_urls, context.settings.rasa_token, pool)
 
 
 Rasa = Annotated[RasaClient, Depends(rasa_client)]

@@ -24,7 +24,11 @@ session as one lookup key (``json.dumps``, then zlib) although no memorised exam
 longer than the longest training story (13 states today). ``_recall_states`` skips
 the encoding when the dialogue has more states than any memorised key holds: such a
 key cannot be in the lookup, so the answer (nothing memorised) is the one Rasa's
-lookup gives, minus 3-4 ms per turn at 300 turns (docs/benchmarks.md).
+lookup gives, minus 3-4 ms per turn at 300 turns (docs/benchmarks.md). With a tracker
+of our stores (``TrackerWithCachedHistory``) it does not even ask for the states then:
+it counts the ones the tracker keeps (``_longer_than_every_key``), sparing the copy of
+every state that ``past_states`` makes for callers that may edit them, which was the
+larger part of what turn 300 still cost more than turn 1 (profiled).
 
 The class has its own name because Rasa's component registry keys classes by
 ``__name__`` (``DefaultV1Recipe._from_registry``): a second ``MemoizationPolicy`` would
@@ -42,11 +46,17 @@ import zlib
 from typing import Any
 
 import structlog
+from rasa.core.featurizers.tracker_featurizers import (
+    MaxHistoryTrackerFeaturizer,
+    _is_prev_action_unlikely_intent_in_state,
+)
 from rasa.core.policies.memoization import MemoizationPolicy
-from rasa.core.policies.policy import PolicyPrediction
+from rasa.core.policies.policy import PolicyPrediction, SupportedData
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from rasa_addons.stores.cached_tracker import TrackerWithCachedHistory
 
 logger = logging.getLogger(__name__)
 # Under Rasa's logging set-up (rasa.utils.log_utils.configure_structlog) this writes
@@ -70,6 +80,10 @@ class LazyDebugMemoizationPolicy(MemoizationPolicy):
     ) -> PolicyPrediction:
         """Predict as Rasa's method does, line for line, minus the unread deep copy."""
         result = self._default_predictions(domain)
+        if not logger.isEnabledFor(logging.DEBUG) and self._longer_than_every_key(
+            tracker, domain, rule_only_data
+        ):
+            return self._prediction(result)  # nothing memorised, as below, without the copy
 
         states = self._prediction_states(tracker, domain, rule_only_data=rule_only_data)
         # Rasa: tracker_states=copy.deepcopy(states), for a line usually dropped.
@@ -83,6 +97,41 @@ class LazyDebugMemoizationPolicy(MemoizationPolicy):
             logger.debug("There is no memorised next action")
 
         return self._prediction(result)
+
+    def _longer_than_every_key(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None,
+    ) -> bool:
+        """Whether the states ``_prediction_states`` would give outnumber every key's.
+
+        Counted on the states a ``TrackerWithCachedHistory`` keeps, without the copy
+        of them all that ``past_states`` makes for callers that edit (0.5 ms per call at
+        300 turns). Any other tracker, or a bounded ``max_history``: not counted.
+        """
+        if not isinstance(tracker, TrackerWithCachedHistory):
+            return False
+        featurizer = self.featurizer
+        if (
+            not isinstance(featurizer, MaxHistoryTrackerFeaturizer)
+            or featurizer.max_history is not None
+        ):
+            return False  # the featurizer would cut the states: count them as they come
+        # What Policy._prediction_states asks the featurizer for (policy.py lines 282-290).
+        ml_data = self.supported_data() == SupportedData.ML_DATA
+        states = tracker.past_states_as_kept(
+            domain, ignore_rule_only_turns=ml_data, rule_only_data=rule_only_data
+        )
+        # Counted back from the latest state, only as far as the longest key: with
+        # ML data the featurizer leaves out states after action_unlikely_intent.
+        needed = self._longest_key() + 1
+        counted = 0
+        for state in reversed(states):
+            counted += not (ml_data and _is_prev_action_unlikely_intent_in_state(state))
+            if counted >= needed:
+                return True
+        return False
 
     def _recall_states(self, states: list[State]) -> str | None:
         """Rasa's lookup; a dialogue longer than every memorised key is not encoded."""

@@ -71,23 +71,13 @@ def rasa_arguments(argv: list[str], environ: dict[str, str] | os._Environ[str]) 
     return [*argv, f"--auth-token={token}"]
 
 
-def leave_out_unused_imports() -> None:
-    """Keep jax out of the server: TensorFlow imports it only for a converter Rasa never runs.
-
-    TensorFlow 2.12 depends on jax and imports it, when installed, for TFLite's
-    converter of jax models (``tensorflow/lite/python/util.py``, in a ``try`` that
-    accepts an ``ImportError``); nothing in Rasa uses it. Kept out, each server holds
-    about 67 MB less (docs/benchmarks.md).
-    """
-    if "jax" not in sys.modules:
-        sys.modules["jax"] = None  # type: ignore[assignment]  # import jax -> ImportError
-
-
 def main() -> None:
     """Run Rasa's command line with the fixes applied."""
     check_rasa_version(rasa.version.__version__)
-    leave_out_unused_imports()
     # Imported after the check: on another Rasa these may not even import.
+    from rasa_addons.server.training_imports import keep_training_imports_out
+
+    keep_training_imports_out()  # before the patches import Rasa's policies
     from rasa_addons.server import action_failures, patches
 
     arguments = rasa_arguments(sys.argv[1:], os.environ)

@@ -27,10 +27,12 @@ import rasa.core.processor
 import rasa.core.run
 from rasa.core.actions.action import RemoteAction
 from rasa.core.policies.policy import Policy
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.shared.core.events import Event
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_addons.server import action_calls, action_failures, speedups
+from rasa_addons.server import action_calls, action_failures, model_metadata, speedups
 from rasa_addons.server.graph_runner import DirectGraphRunner
 from rasa_addons.stores import store_failures
 
@@ -97,11 +99,25 @@ PATCHES: tuple[Patch, ...] = (
         "rasa/core/policies/policy.py lines 437-485",
     ),
     Patch(
+        RulePolicy,
+        "_get_possible_keys",
+        speedups.possible_rule_keys,
+        "RulePolicy matched rules against every past state, long after the longest rule ended",
+        "rasa/core/policies/rule_policy.py lines 913-924",
+    ),
+    Patch(
         rasa.core.processor,
         "DaskGraphRunner",
         DirectGraphRunner,
         "the runner class a processor loads its model with: no dask scheduling per turn",
         "rasa/core/processor.py lines 123-150 (MessageProcessor._load_model)",
+    ),
+    Patch(
+        LocalModelStorage,
+        "_load_metadata",
+        model_metadata.load_metadata,
+        "loading a model imported its training graph's classes, and with them TensorFlow",
+        "rasa/engine/storage/local_model_storage.py lines 148-154",
     ),
     Patch(
         rasa.core.run,

@@ -36,6 +36,13 @@ and installs them before Rasa starts.
    line gets ``DEBUG_OFF``. RulePolicy's is Rasa 3.6.21's only call (a subclass of
    RulePolicy would fail Rasa's training checks, which compare a node's class with
    ``RulePolicy`` itself).
+6. RulePolicy's rule matching (``possible_rule_keys``): ``_get_possible_keys`` walks
+   every past state of the dialogue back from the latest, keeping the rules that still
+   match, and does not stop when it has passed the end of every rule: there each rule
+   is applicable by definition (rasa/core/policies/rule_policy.py lines 884-887), so
+   the rest of the walk keeps the set as it is, at a cost that grew with every turn
+   (the largest part of what turn 300 still cost more than turn 1, profiled). The walk
+   now stops past the longest rule still possible; the keys are the same.
 
 The other steps measured then are done through Rasa's extension points instead: the
 model graphs run without dask (rasa_addons/server/graph_runner.py), the dialogue
@@ -63,7 +70,9 @@ from jsonschema import Draft4Validator, ValidationError, validators
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
 from rasa.core.policies.policy import Policy
+from rasa.core.policies.rule_policy import RulePolicy
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.domain import State
 from rasa.shared.core.events import Event
 from rasa.shared.utils.common import all_subclasses
 from rasa.shared.utils.schemas.events import EVENT_SCHEMA
@@ -194,3 +203,19 @@ def format_tracker_states(states: list[dict]) -> str:
     if _rule_policy_logger.isEnabledFor(logging.DEBUG):
         return _rasa_format_tracker_states(states)
     return DEBUG_OFF
+
+
+def possible_rule_keys(self: RulePolicy, lookup: dict[str, str], states: list[State]) -> set[str]:
+    """Drop-in for ``RulePolicy._get_possible_keys``, stopping past the longest rule left.
+
+    Rasa's loop, with one exit: once ``index`` reaches the length of every key still
+    possible, ``_is_rule_applicable`` is true for each of them, at any later state.
+    """
+    possible_keys = set(lookup.keys())
+    for index, state in enumerate(reversed(states)):
+        if all(index >= len(self._rule_key_to_state(key)) for key in possible_keys):
+            break
+        possible_keys = {
+            key for key in possible_keys if self._is_rule_applicable(key, index, state)
+        }
+    return possible_keys

@@ -23,6 +23,8 @@ cut), they recompute from the start as Rasa does:
 - ``past_states()``: ``Domain.states_for_tracker_history``, the only code behind Rasa's
   ``past_states``; in Rasa 3.6.21 nothing else calls it (policies, featurizers and
   ``TrackerWithCachedStates`` go through ``tracker.past_states``);
+  ``past_states_as_kept()`` hands out the same states uncopied, for a caller that
+  only reads them (the memoization policy counts them);
 - ``copy()``: ``travel_back_in_time(inf)``, Rasa's replay into a fresh tracker. A copy is
   a clone of a replay that nothing but the replay ever changes, so it holds what Rasa's
   replay would give (the live tracker may differ: Rasa clears its follow-up action
@@ -45,7 +47,7 @@ import itertools
 import json
 import operator
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -259,6 +261,30 @@ class TrackerWithCachedHistory(DialogueStateTracker):
             return super().past_states(
                 domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data
             )
+        # Callers may edit the states they get (the last user input, for one).
+        return [
+            {name: dict(sub_state) for name, sub_state in state.items()}
+            for state in self.past_states_as_kept(
+                domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data
+            )
+        ]
+
+    def past_states_as_kept(
+        self,
+        domain: Domain,
+        omit_unset_slots: bool = False,
+        ignore_rule_only_turns: bool = False,
+        rule_only_data: dict[str, Any] | None = None,
+    ) -> Sequence[State]:
+        """Return ``past_states``' states without copying them: to read, never to change.
+
+        For a caller that only needs to look (how many there are, for one): the copy
+        ``past_states`` makes grows with the conversation.
+        """
+        if self._max_event_history is not None:
+            return super().past_states(
+                domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data
+            )
         options = _Options(omit_unset_slots, ignore_rule_only_turns, rule_only_data)
         applied = self.applied_events()
         key = (
@@ -288,10 +314,7 @@ class TrackerWithCachedHistory(DialogueStateTracker):
         final.last_ml_action_sub_state = loop.last_ml_action_sub_state
         final.turn_was_hidden = loop.turn_was_hidden
         _visit(domain, final, loop.replay, False, options)
-        # Callers may edit the states they get (the last user input, for one).
-        return [
-            {name: dict(sub_state) for name, sub_state in state.items()} for state in final.states
-        ]
+        return final.states
 
     def copy(self) -> DialogueStateTracker:
         """Return Rasa's copy (a replay of every event), the replay continued from the last."""

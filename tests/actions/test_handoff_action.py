@@ -21,7 +21,6 @@ from partners.db import create_db_engine
 from partners.models import HandoffTicket
 from partners.prestart import init_db
 from settings import get_settings
-from tests.bot.web_fixtures import closed_port
 from tests.partners.fixtures import (
     Store,
     action_call,
@@ -31,6 +30,7 @@ from tests.partners.fixtures import (
     store_settings,
     token_for,
 )
+from tests.ports import closed_port
 
 TICKET = re.compile(r"ticket #(\d+)")
 

@@ -30,8 +30,8 @@ from partners.models import Person
 from partners.prestart import init_db
 from tests.bot.oidc_fixtures import CLIENT_ID, Provider, oidc_provider
 from tests.bot.test_rate_limits import app_with
-from tests.bot.web_fixtures import closed_port
 from tests.partners.fixtures import Store, store_settings
+from tests.ports import closed_port
 
 
 @pytest.fixture(scope="module")

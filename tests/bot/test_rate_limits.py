@@ -26,8 +26,9 @@ from partners import auth as partners_auth
 from partners.db import create_db_engine
 from partners.prestart import init_db
 from settings import get_settings
-from tests.bot.web_fixtures import ACTION_SECRET, PASSCODE, closed_port
+from tests.bot.web_fixtures import ACTION_SECRET, PASSCODE
 from tests.partners.fixtures import TEST_SECRET, Store, store_settings
+from tests.ports import closed_port
 
 REDIS_URL = "redis://127.0.0.1:6379/2"  # DB 2 is the rate-limit tests' own
 

@@ -23,10 +23,11 @@ from partners.models import Partner, Person
 from partners.prestart import init_db
 from partners.reminders.hours import country_zone
 from settings import get_settings
-from tests.bot.web_fixtures import ACTION_SECRET, closed_port
+from tests.bot.web_fixtures import ACTION_SECRET
 from tests.fakes.fake_slack import FakeSlack
 from tests.partners.fixtures import SAMPLE_OPERATOR, SAMPLE_SLACK_USER, TEST_SECRET, store_settings
 from tests.partners.reminder_fixtures import add_certification, at
+from tests.ports import closed_port
 
 LINKED = "P-0020"  # linked to SAMPLE_SLACK_USER
 EXPIRES = dt.date(2027, 3, 10)

@@ -8,7 +8,8 @@ import pytest
 
 from partners.messages import TROUBLE
 from settings import Settings, get_settings
-from tests.bot.web_fixtures import WebApp, closed_port, web_app  # noqa: F401 - `web` fixture
+from tests.bot.web_fixtures import WebApp, web_app  # noqa: F401 - `web` fixture
+from tests.ports import closed_port
 
 
 def test_a_store_outage_gets_a_503_with_retry_after_and_a_log_line(

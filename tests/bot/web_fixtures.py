@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -14,18 +13,12 @@ from partners.db import create_db_engine
 from partners.prestart import init_db
 from settings import get_settings
 from tests.partners.fixtures import TEST_SECRET, Store, store_settings
+from tests.ports import closed_port
 
 PASSCODE = "demo"
 ACTION_SECRET = "action-webhook-test-secret"
 # The header Rasa sends with every action call (endpoints.yml).
 FROM_RASA = {"X-Action-Secret": ACTION_SECRET}
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from partners.messages import TROUBLE
-from tests.bot.web_fixtures import closed_port
+from tests.ports import closed_port
 from tests.processes import start_rasa
 
 pytestmark = pytest.mark.e2e

@@ -20,9 +20,9 @@ from bot.main import create_app
 from bot.rasa_client import RasaClient
 from partners.messages import TROUBLE
 from settings import get_settings
-from tests.bot.web_fixtures import closed_port
 from tests.conftest import Stack
 from tests.partners.fixtures import TEST_SECRET
+from tests.ports import closed_port
 from tests.processes import start_rasa
 
 pytestmark = pytest.mark.e2e

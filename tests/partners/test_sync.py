@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from bot.sync_scheduler import SyncScheduler, parse_schedule, slot_of
 from partners.releases import current_content
 from partners.sync import runner, runs
-from tests.bot.web_fixtures import closed_port
 from tests.partners.sync_fixtures import (  # noqa: F401 - the `engine` and `serve` fixtures
     EXAMPLE_PARTNER_COUNT,
     EXAMPLE_PARTNERS,
@@ -29,6 +28,7 @@ from tests.partners.sync_fixtures import (  # noqa: F401 - the `engine` and `ser
     settings_for,
     sync_store,
 )
+from tests.ports import closed_port
 
 
 def test_a_directory_export_is_imported_and_a_second_run_changes_nothing(

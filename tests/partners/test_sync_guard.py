@@ -27,7 +27,6 @@ from partners.migrate import upgrade
 from partners.models import SyncRun
 from partners.sync import runs
 from partners.sync.runner import RedisRunnerLock
-from tests.bot.web_fixtures import closed_port
 from tests.partners.fixtures import postgres_schema
 from tests.partners.sync_fixtures import (  # noqa: F401 - the `engine` and `serve` fixtures
     ROOT,
@@ -36,6 +35,7 @@ from tests.partners.sync_fixtures import (  # noqa: F401 - the `engine` and `ser
     export_server,
     sync_store,
 )
+from tests.ports import closed_port
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
 HOUR = dt.timedelta(hours=1)

@@ -30,6 +30,7 @@ from rasa.shared.importers.importer import TrainingDataImporter
 
 from rasa_addons.components import memoization
 from rasa_addons.components.memoization import LazyDebugMemoizationPolicy
+from rasa_addons.stores.cached_tracker import TrackerWithCachedHistory
 from tests.rasa_env import ROOT
 
 
@@ -180,3 +181,31 @@ def test_a_dialogue_longer_than_every_memorised_key_is_not_encoded(
     ]
     assert memorised
     assert all(count <= longest for count in memorised)
+
+
+def test_a_long_dialogue_of_a_kept_tracker_is_counted_not_copied(
+    model: TrainedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ours = model.policy(LazyDebugMemoizationPolicy)
+    assert isinstance(ours, LazyDebugMemoizationPolicy)
+    rasas = model.policy(MemoizationPolicy)
+    steps = [
+        TrackerWithCachedHistory.from_events("long", list(t.events), model.domain.slots)
+        for t in long_conversation_steps(model.domain)
+    ]
+    theirs = [prediction(rasas, tracker, model) for tracker in steps]
+    copied: list[int] = []
+    past_states = TrackerWithCachedHistory.past_states
+
+    def counting(self: TrackerWithCachedHistory, *args: Any, **kwargs: Any) -> list[Any]:
+        states = past_states(self, *args, **kwargs)
+        copied.append(len(states))
+        return states
+
+    monkeypatch.setattr(TrackerWithCachedHistory, "past_states", counting)
+    mine = [prediction(ours, tracker, model) for tracker in steps]
+
+    assert mine == theirs
+    longest = ours._longest_key()
+    assert copied and all(count <= longest for count in copied)
+    assert len(copied) < len(steps) / 2  # most of this dialogue is longer than any key

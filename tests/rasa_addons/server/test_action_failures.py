@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from rasa_addons.server import action_failures, patches
+from tests.ports import closed_port
 from tests.rasa_env import ROOT
 
 TROUBLE = "I'm having trouble right now, please try again in a minute."
@@ -71,13 +71,6 @@ def app_url() -> Iterator[str]:
         server.shutdown()
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def outcomes(app_url: str, domain: Domain) -> dict[str, Any]:
     action_failures.set_timeout({"PA_ACTION_TIMEOUT": "1"})
@@ -103,7 +96,7 @@ def outcomes(app_url: str, domain: Domain) -> dict[str, Any]:
         "ok": outcome(app_url + "/ok"),
         "error": outcome(app_url + "/error"),
         "rejects": outcome(app_url + "/rejects"),
-        "down": outcome(f"http://127.0.0.1:{_closed_port()}/webhook"),
+        "down": outcome(f"http://127.0.0.1:{closed_port()}/webhook"),
         "slow": outcome(app_url + "/slow"),
     }
 

@@ -1,0 +1,89 @@
+"""speedups.possible_rule_keys: the rules RulePolicy finds possible are Rasa's.
+
+The trained model's RulePolicy is loaded, and both its lookups (rules, and rules for a
+loop's unhappy path) are matched against dialogues made of its own rules' states:
+whole rules and single states of rules in random order, so that some rules match
+their end and others match it only in part. Rasa's ``_get_possible_keys`` and ours must give
+the same keys, for short dialogues and for dialogues of hundreds of states.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.shared.core.domain import State
+
+from rasa_addons.server import speedups
+
+RASAS = RulePolicy._get_possible_keys  # before any patch is installed
+
+
+@pytest.fixture(scope="module")
+def rule_policy(model_path: str, tmp_path_factory: pytest.TempPathFactory) -> RulePolicy:
+    """The RulePolicy of the trained model under test."""
+    storage, metadata = LocalModelStorage.from_model_archive(
+        tmp_path_factory.mktemp("model"), model_path
+    )
+    [node] = [node for node in metadata.predict_schema.nodes.values() if node.uses is RulePolicy]
+    assert node.resource is not None
+    config = {**RulePolicy.get_default_config(), **node.config}
+    context = ExecutionContext(metadata.predict_schema, metadata.model_id)
+    policy = RulePolicy.load(config, storage, node.resource, context)
+    assert isinstance(policy, RulePolicy)
+    return policy
+
+
+def _dialogue(rng: random.Random, rules: list[list[State]], length: int) -> list[State]:
+    """``length`` pieces of rules, each a whole rule or one state of one, in random order."""
+    states: list[State] = []
+    for _ in range(length):
+        rule = rng.choice(rules)
+        piece = rule if rng.random() < 0.5 else [rng.choice(rule)]
+        states.extend(json.loads(json.dumps(piece)))  # a copy
+    return states
+
+
+@pytest.mark.parametrize("lookup_name", [RULES, RULES_FOR_LOOP_UNHAPPY_PATH])
+def test_the_possible_keys_are_rasas(rule_policy: RulePolicy, lookup_name: str) -> None:
+    lookup = rule_policy.lookup[lookup_name]
+    assert lookup, f"the model has no {lookup_name}"
+    rules = [RulePolicy._rule_key_to_state(key) for key in lookup]
+    rng = random.Random(14)
+    found_some = 0
+    for trial in range(300):
+        length = rng.choice([1, 2, 5, 40, 120])
+        states = _dialogue(rng, rules, length)
+        ours = speedups.possible_rule_keys(rule_policy, lookup, states)
+        assert ours == RASAS(rule_policy, lookup, states), f"trial {trial}, {len(states)} states"
+        found_some += bool(ours)
+    assert found_some > 100  # most dialogues end in a rule: the comparison is not of empties
+
+
+def _state(action: str, intent: str) -> State:
+    return {"prev_action": {"action_name": action}, "user": {"intent": intent}}
+
+
+def test_a_longer_rule_ending_alike_is_still_checked_to_its_start(
+    rule_policy: RulePolicy,
+) -> None:
+    # A one-state rule and a three-state rule share their last state: in a dialogue
+    # that ends in that state, only the first is possible unless the two states before
+    # are the longer rule's too, however long the dialogue before them.
+    last = _state("action_listen", "ask_tier")
+    longer = [_state("action_listen", "greet"), _state("utter_greet", "greet"), last]
+    lookup = {json.dumps([last]): "action_tier_status", json.dumps(longer): "utter_greet"}
+    rng = random.Random(3)
+    pieces = [[last], longer, [longer[0]], [longer[1]], [_state("action_listen", "thanks")]]
+    for _ in range(200):
+        states = [state for _ in range(rng.randint(1, 60)) for state in rng.choice(pieces)]
+        ours = speedups.possible_rule_keys(rule_policy, lookup, states)
+        assert ours == RASAS(rule_policy, lookup, states)
+    assert speedups.possible_rule_keys(rule_policy, lookup, [longer[1], longer[1], last]) == {
+        json.dumps([last])
+    }
+    assert speedups.possible_rule_keys(rule_policy, lookup, [longer[1], *longer]) == set(lookup)
