@@ -87,3 +87,39 @@ def test_a_longer_rule_ending_alike_is_still_checked_to_its_start(
         json.dumps([last])
     }
     assert speedups.possible_rule_keys(rule_policy, lookup, [longer[1], *longer]) == set(lookup)
+
+
+def test_rules_that_name_no_previous_action_are_matched_at_every_state(
+    rule_policy: RulePolicy,
+) -> None:
+    # A conversation-start rule (no previous action), one that forbids any action name,
+    # and one naming action_listen; dialogues of start states, states after an action
+    # text (end to end) and ordinary ones.
+    start: State = {"user": {"intent": "greet"}}
+    after_text: State = {"prev_action": {"action_text": "hello"}, "user": {"intent": "greet"}}
+    not_named: State = {
+        "prev_action": {"action_name": "should_not_be_set"},
+        "user": {"intent": "greet"},
+    }
+    listen = _state("action_listen", "greet")
+    # Rasa's own states name an action or give its text, never both; a rule is matched
+    # on what its state asks for, so this one matches a state that has both.
+    named_and_text: State = {
+        "prev_action": {"action_name": "utter_greet", "action_text": "hello"},
+        "user": {"intent": "greet"},
+    }
+    lookup = {
+        json.dumps([start]): "utter_greet",
+        json.dumps([not_named]): "utter_greet",
+        json.dumps([listen]): "utter_greet",
+        json.dumps([after_text]): "utter_greet",
+    }
+    rng = random.Random(5)
+    pieces = [start, after_text, listen, named_and_text, _state("utter_greet", "greet")]
+    found = set()
+    for _ in range(200):
+        states = [rng.choice(pieces) for _ in range(rng.randint(1, 12))]
+        ours = speedups.possible_rule_keys(rule_policy, lookup, states)
+        assert ours == RASAS(rule_policy, lookup, states)
+        found |= ours
+    assert found == set(lookup)  # each kind of rule was found possible somewhere
