@@ -42,7 +42,12 @@ sys.path.insert(0, str(ROOT))
 from scripts.bench_docs import write_section  # noqa: E402
 from scripts.bench_signin_flood import stop_stack  # noqa: E402
 from scripts.bench_stack import stop  # noqa: E402
-from scripts.launch import THREAD_LIMITS, child_environment, rasa_command  # noqa: E402
+from scripts.launch import (  # noqa: E402
+    THREAD_LIMITS,
+    child_environment,
+    rasa_command,
+    wait_for_answer,
+)
 
 START, END = "<!-- conversation-bench:start -->", "<!-- conversation-bench:end -->"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -85,18 +90,11 @@ def load_average() -> str:
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
-    """Poll ``url`` until it answers 200; raise with the log's tail if ``process`` dies."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url}: the process exited:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+    """Wait until ``url`` answers 200 (scripts/launch.py); fail with the log's tail."""
+    try:
+        wait_for_answer(url, url, [process], timeout, progress=False)
+    except RuntimeError as error:
+        raise RuntimeError(f"{error}:\n{log.read_text()[-3000:]}") from None
 
 
 def start(command: Sequence[str], cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen:

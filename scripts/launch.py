@@ -103,9 +103,20 @@ def local_services_environment(
     }
 
 
-def _wait_for(
-    url: str, name: str, processes: list[subprocess.Popen[bytes]], timeout: float
+def wait_for_answer(
+    url: str,
+    name: str,
+    processes: list[subprocess.Popen[bytes]],
+    timeout: float,
+    *,
+    progress: bool = True,
 ) -> None:
+    """Return once ``url`` answers 200; with ``progress``, print dots meanwhile.
+
+    Raises:
+        RuntimeError: One of ``processes`` exited, or ``timeout`` seconds passed.
+
+    """
     deadline = time.monotonic() + timeout
     dots = 0
     while time.monotonic() < deadline:
@@ -115,12 +126,13 @@ def _wait_for(
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
-                    print(f"\n==> {name} ready at {url}", flush=True)
+                    if progress:
+                        print(f"\n==> {name} ready at {url}", flush=True)
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         dots += 1
-        if dots % 5 == 0:
+        if progress and dots % 5 == 0:
             print(".", end="", flush=True)
         time.sleep(0.5)
     raise RuntimeError(f"{name} did not answer at {url} within {timeout:.0f} s")
@@ -242,9 +254,9 @@ def main(argv: list[str] | None = None) -> int:
             processes.append(
                 subprocess.Popen(portal_cmd, cwd=ROOT, env=env, start_new_session=True)
             )
-            _wait_for(f"{portal_url}/health", "demo portal", processes, args.timeout)
-        _wait_for(f"{app_url}/health", "app", processes, args.timeout)
-        _wait_for(f"http://127.0.0.1:{args.rasa_port}/", "Rasa", processes, args.timeout)
+            wait_for_answer(f"{portal_url}/health", "demo portal", processes, args.timeout)
+        wait_for_answer(f"{app_url}/health", "app", processes, args.timeout)
+        wait_for_answer(f"http://127.0.0.1:{args.rasa_port}/", "Rasa", processes, args.timeout)
         portal_line = (
             f"\nThe demo partner portal (sample) embeds it: open {portal_url}/"
             if sample_mode

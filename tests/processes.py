@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 
-from scripts.launch import ROOT, child_environment, rasa_command
+from scripts.launch import ROOT, child_environment, rasa_command, wait_for_answer
 from tests.ports import closed_port
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     """Return once ``url`` answers 200; fail the test with the log if the process dies."""
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{url} exited:\n{log.read_text()[-4000:]}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(1)
-    pytest.fail(f"{url} did not come up:\n{log.read_text()[-4000:]}")
+    try:
+        wait_for_answer(url, url, [process], 300, progress=False)
+    except RuntimeError as error:
+        pytest.fail(f"{error}:\n{log.read_text()[-4000:]}")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -6,11 +6,7 @@ import os
 import secrets
 import signal
 import subprocess
-import time
-from contextlib import suppress
 from pathlib import Path
-
-import httpx
 
 from scripts.launch import (
     ROOT,
@@ -18,6 +14,7 @@ from scripts.launch import (
     app_command,
     local_services_environment,
     rasa_command,
+    wait_for_answer,
 )
 
 APP_PORT = 18100
@@ -96,15 +93,10 @@ class Cluster:
 
     def wait_ready(self, name: str, url: str) -> None:
         """Return once ``url`` answers 200; raise if the process exits or never answers."""
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.processes[name].poll() is not None:
-                raise RuntimeError(f"{name} exited; see {self.folder / name}.log")
-            with suppress(httpx.HTTPError):
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            time.sleep(0.5)
-        raise RuntimeError(f"{name} did not answer within {STARTUP_TIMEOUT_S:.0f} s")
+        try:
+            wait_for_answer(url, name, [self.processes[name]], STARTUP_TIMEOUT_S, progress=False)
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}; see {self.folder / name}.log") from None
 
     def stop(self) -> None:
         """Stop every process of the cluster (SIGTERM, then SIGKILL after 30 s)."""

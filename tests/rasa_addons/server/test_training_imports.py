@@ -13,7 +13,6 @@ import importlib
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pytest
 import requests
 
 from rasa_addons.server.training_imports import DeferredModule, defer
+from scripts.launch import wait_for_answer
 from tests.ports import closed_port
 from tests.rasa_env import ROOT
 
@@ -100,16 +100,12 @@ def server(model_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         )
         try:
             url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 180
-            while True:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the server did not start:\n{log.read_text()[-3000:]}")
-                try:
-                    if requests.get(f"{url}/status", params={"token": TOKEN}).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    pass
-                time.sleep(0.5)
+            try:  # /status answers 200 once the model is loaded
+                wait_for_answer(
+                    f"{url}/status?token={TOKEN}", "Rasa", [process], 180, progress=False
+                )
+            except RuntimeError as error:
+                pytest.fail(f"{error}:\n{log.read_text()[-3000:]}")
             yield process.pid, url
         finally:
             process.terminate()
