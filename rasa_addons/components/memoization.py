@@ -13,22 +13,17 @@ persistence and predictions are Rasa's.
 RulePolicy gets no such variant: its debug line (``_find_action_from_rules``,
 rasa/core/policies/rule_policy.py lines 1025-1028) deep-copies the string
 ``format_tracker_states`` returns, and ``copy.deepcopy`` of a string returns the string.
-That string is still built from the whole dialogue, up to twice per prediction (1.7 ms at
-300 turns); a RulePolicy subclass would skip Rasa's training checks that compare a
-node's class with ``RulePolicy`` itself (rasa/graph_components/validators/
-default_recipe_validator.py, lines 393 and 434).
+That string is still built from the states RulePolicy gets, up to twice per prediction
+(0.1 ms each for the 14 states its featurizer hands it); a RulePolicy subclass would
+skip Rasa's training checks that compare a node's class with ``RulePolicy`` itself
+(rasa/graph_components/validators/default_recipe_validator.py, lines 393 and 434), so
+rasa_addons/server/speedups.py skips building it instead.
 
-Its memory has a second cost that grows with the conversation: Rasa's default
-``max_history`` is unbounded, so each prediction encodes every past state of the
-session as one lookup key (``json.dumps``, then zlib) although no memorised example is
-longer than the longest training story (13 states today). ``_recall_states`` skips
-the encoding when the dialogue has more states than any memorised key holds: such a
-key cannot be in the lookup, so the answer (nothing memorised) is the one Rasa's
-lookup gives, minus 3-4 ms per turn at 300 turns (docs/benchmarks.md). With a tracker
-of our stores (``TrackerWithCachedHistory``) it does not even ask for the states then:
-it counts the ones the tracker keeps (``_longer_than_every_key``), sparing the copy of
-every state that ``past_states`` makes for callers that may edit them, which was the
-larger part of what turn 300 still cost more than turn 1 (profiled).
+Its other cost that grew with the conversation, encoding every past state of the
+session as a lookup key at each prediction although no memorised example is that long,
+is gone with its featurizer (config.yml): ``RecentStatesTrackerFeaturizer``
+(recent_states_featurizer.py) hands it only as many of the latest states as a
+memorised key can match.
 
 The class has its own name because Rasa's component registry keys classes by
 ``__name__`` (``DefaultV1Recipe._from_registry``): a second ``MemoizationPolicy`` would
@@ -39,24 +34,16 @@ event broker's stream); nothing in this project reads that name.
 
 from __future__ import annotations
 
-import base64
 import copy
 import logging
-import zlib
 from typing import Any
 
 import structlog
-from rasa.core.featurizers.tracker_featurizers import (
-    MaxHistoryTrackerFeaturizer,
-    _is_prev_action_unlikely_intent_in_state,
-)
 from rasa.core.policies.memoization import MemoizationPolicy
-from rasa.core.policies.policy import PolicyPrediction, SupportedData
+from rasa.core.policies.policy import PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.shared.core.domain import Domain, State
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
-
-from rasa_addons.stores.cached_tracker import TrackerWithCachedHistory
 
 logger = logging.getLogger(__name__)
 # Under Rasa's logging set-up (rasa.utils.log_utils.configure_structlog) this writes
@@ -80,10 +67,6 @@ class LazyDebugMemoizationPolicy(MemoizationPolicy):
     ) -> PolicyPrediction:
         """Predict as Rasa's method does, line for line, minus the unread deep copy."""
         result = self._default_predictions(domain)
-        if not logger.isEnabledFor(logging.DEBUG) and self._longer_than_every_key(
-            tracker, domain, rule_only_data
-        ):
-            return self._prediction(result)  # nothing memorised, as below, without the copy
 
         states = self._prediction_states(tracker, domain, rule_only_data=rule_only_data)
         # Rasa: tracker_states=copy.deepcopy(states), for a line usually dropped.
@@ -97,61 +80,3 @@ class LazyDebugMemoizationPolicy(MemoizationPolicy):
             logger.debug("There is no memorised next action")
 
         return self._prediction(result)
-
-    def _longer_than_every_key(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: dict[str, Any] | None,
-    ) -> bool:
-        """Whether the states ``_prediction_states`` would give outnumber every key's.
-
-        Counted on the states a ``TrackerWithCachedHistory`` keeps, without the copy
-        of them all that ``past_states`` makes for callers that edit (0.5 ms per call at
-        300 turns). Any other tracker, or a bounded ``max_history``: not counted.
-        """
-        if not isinstance(tracker, TrackerWithCachedHistory):
-            return False
-        featurizer = self.featurizer
-        if (
-            not isinstance(featurizer, MaxHistoryTrackerFeaturizer)
-            or featurizer.max_history is not None
-        ):
-            return False  # the featurizer would cut the states: count them as they come
-        # What Policy._prediction_states asks the featurizer for (policy.py lines 282-290).
-        ml_data = self.supported_data() == SupportedData.ML_DATA
-        states = tracker.past_states_as_kept(
-            domain, ignore_rule_only_turns=ml_data, rule_only_data=rule_only_data
-        )
-        # Counted back from the latest state, only as far as the longest key: with
-        # ML data the featurizer leaves out states after action_unlikely_intent.
-        needed = self._longest_key() + 1
-        counted = 0
-        for state in reversed(states):
-            counted += not (ml_data and _is_prev_action_unlikely_intent_in_state(state))
-            if counted >= needed:
-                return True
-        return False
-
-    def _recall_states(self, states: list[State]) -> str | None:
-        """Rasa's lookup; a dialogue longer than every memorised key is not encoded."""
-        if len(states) > self._longest_key():
-            return None
-        return super()._recall_states(states)
-
-    def _longest_key(self) -> int:
-        """Return the most states a key of the lookup can hold (an upper bound), once."""
-        lookup = self.lookup
-        if self._longest is None or self._longest[0] is not lookup:
-            self._longest = (lookup, max(map(self._states_in_key, lookup), default=0))
-        return self._longest[1]
-
-    _longest: tuple[dict[str, Any], int] | None = None
-
-    def _states_in_key(self, key: str) -> int:
-        # A key is ``json.dumps(states)`` without its quotes (``_create_feature_key``),
-        # maybe compressed: states are separated by "}, {", which nothing inside a
-        # state contains; a name that did would count one more, never one less.
-        if self.config["enable_feature_string_compression"]:
-            key = zlib.decompress(base64.b64decode(key)).decode()
-        return key.count("}, {") + 1

@@ -24,7 +24,8 @@ cut), they recompute from the start as Rasa does:
   ``past_states``; in Rasa 3.6.21 nothing else calls it (policies, featurizers and
   ``TrackerWithCachedStates`` go through ``tracker.past_states``);
   ``past_states_as_kept()`` hands out the same states uncopied, for a caller that
-  only reads them (the memoization policy counts them);
+  copies only what it needs (the policies' featurizer copies the latest few,
+  rasa_addons/components/recent_states_featurizer.py);
 - ``copy()``: ``travel_back_in_time(inf)``, Rasa's replay into a fresh tracker. A copy is
   a clone of a replay that nothing but the replay ever changes, so it holds what Rasa's
   replay would give (the live tracker may differ: Rasa clears its follow-up action
@@ -262,12 +263,11 @@ class TrackerWithCachedHistory(DialogueStateTracker):
                 domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data
             )
         # Callers may edit the states they get (the last user input, for one).
-        return [
-            {name: dict(sub_state) for name, sub_state in state.items()}
-            for state in self.past_states_as_kept(
+        return copied_states(
+            self.past_states_as_kept(
                 domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data
             )
-        ]
+        )
 
     def past_states_as_kept(
         self,
@@ -334,6 +334,11 @@ class TrackerWithCachedHistory(DialogueStateTracker):
         replay.count, replay.last_event = len(events), events[-1] if events else None
         self._kept_replay = replay
         return _clone(replay.tracker)
+
+
+def copied_states(states: Iterable[State]) -> list[State]:
+    """Return ``states`` copied as deep as a caller of ``past_states`` may edit them."""
+    return [{name: dict(sub_state) for name, sub_state in state.items()} for state in states]
 
 
 def _flags_unchanged(messages: dict[int, tuple[UserUttered, bool | None]]) -> bool:
