@@ -7,9 +7,10 @@ broker in endpoints.yml. What is left has no such point, so the server replaces 
 when it starts: ``PATCHES`` below names each target, its replacement, why, and the
 Rasa 3.6.21 code it replaces (read that code again before moving ``PINNED_RASA``,
 rasa_addons/server/__init__.py, which refuses any other Rasa before ``apply()``
-runs). ``FailSafeTrackerStore``'s ``retrieve``, ``retrieve_full_tracker`` and
-``save`` are replaced too, by ``rasa_addons.stores.store_failures.apply()``, which
-names them and the Rasa code they replace.
+runs). ``FailSafeTrackerStore``'s ``retrieve``, ``retrieve_full_tracker``,
+``save`` and ``init_tracker`` are replaced too, by
+``rasa_addons.stores.store_failures.apply()``, which names them and the Rasa code they
+replace.
 
 Plain ``rasa run`` installs none of it and gives the same replies: slower under load,
 silent instead of apologising when an action fails, and starting a conversation

@@ -12,9 +12,8 @@ turn on another process, Rasa's HTTP API). Otherwise it reads the store again: t
 stays the only truth, and a process keeps nothing that the store would not give back.
 
 Only ``TrackerWithCachedHistory`` objects are kept. A new conversation's first tracker
-is made by Rasa's ``FailSafeTrackerStore`` wrapper, a plain ``DialogueStateTracker``:
-the second turn reads the conversation from the store, as the subclass, and from then
-on it is kept.
+is one too: Rasa's ``FailSafeTrackerStore`` wrapper has the wrapped store make it
+(store_failures.py), so it is kept from the first turn on.
 """
 
 from __future__ import annotations

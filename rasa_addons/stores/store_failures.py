@@ -16,6 +16,13 @@ and ``save`` are replaced: named replacements written against Rasa 3.6.21, which
 server entry point (rasa_addons/server/__init__.py) refuses to run on any other Rasa.
 Connections that PostgreSQL dropped are replaced before they fail a turn by the store
 itself (``pool_pre_ping``, rasa_addons/stores/sql_tracker_store.py).
+
+The wrapper also makes a new conversation's first tracker itself (``init_tracker``,
+inherited from ``TrackerStore``: rasa/core/tracker_store.py lines 215-221), a plain
+``DialogueStateTracker``, so the first turn of every conversation went without what
+our stores' trackers keep (each policy recomputed every past state, a third of the
+first turn's prediction time, profiled) and the second turn read the conversation back
+from the database. ``apply()`` has the wrapped store make it, as it makes every other.
 """
 
 from __future__ import annotations
@@ -61,8 +68,16 @@ async def _save(self: FailSafeTrackerStore, tracker: DialogueStateTracker) -> No
         raise
 
 
+def _init_tracker(self: FailSafeTrackerStore, sender_id: str) -> DialogueStateTracker:
+    """Stand in for the wrapper's inherited ``init_tracker``: the wrapped store makes it."""
+    store = self._tracker_store
+    store.max_event_history = self.max_event_history  # set on the wrapper by Rasa's caller
+    return store.init_tracker(sender_id)
+
+
 def apply() -> None:
     """Install the replacements (idempotent)."""
     FailSafeTrackerStore.retrieve = _retrieve  # type: ignore[method-assign]
     FailSafeTrackerStore.retrieve_full_tracker = _retrieve_full_tracker  # type: ignore[method-assign]
     FailSafeTrackerStore.save = _save  # type: ignore[method-assign]
+    FailSafeTrackerStore.init_tracker = _init_tracker  # type: ignore[method-assign]
