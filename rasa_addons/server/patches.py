@@ -89,7 +89,7 @@ PATCHES: tuple[Patch, ...] = (
         EndpointConfig,
         "session",
         speedups.endpoint_session,
-        "the whole tracker sent with each action call was encoded by json, not orjson",
+        "each action call opened a connection and sent the tracker encoded by json, not orjson",
         "rasa/utils/endpoints.py lines 105-119",
     ),
     Patch(
@@ -126,6 +126,13 @@ PATCHES: tuple[Patch, ...] = (
         speedups.load_agent_then_freeze,
         "once the model is loaded, gc.freeze() spares it the full collections' pauses",
         "rasa/core/run.py lines 278-297",
+    ),
+    Patch(
+        rasa.core.run,
+        "close_resources",
+        speedups.close_resources_and_connections,
+        "the connections action calls keep (endpoint_session) are closed when the server stops",
+        "rasa/core/run.py lines 300-314",
     ),
     Patch(
         RemoteAction,

@@ -80,4 +80,4 @@ def apply() -> None:
     FailSafeTrackerStore.retrieve = _retrieve  # type: ignore[method-assign]
     FailSafeTrackerStore.retrieve_full_tracker = _retrieve_full_tracker  # type: ignore[method-assign]
     FailSafeTrackerStore.save = _save  # type: ignore[method-assign]
-    FailSafeTrackerStore.init_tracker = _init_tracker  # type: ignore[method-assign]
+    FailSafeTrackerStore.init_tracker = _init_tracker  # type: ignore[method-assign,assignment]

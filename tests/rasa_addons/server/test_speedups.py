@@ -20,6 +20,7 @@ from typing import Any, cast
 import jsonschema
 import numpy
 import pytest
+from aiohttp import web
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
@@ -249,3 +250,37 @@ def test_action_calls_carry_the_same_json_as_with_rasas_encoder(compared: dict[s
     assert compared["ours"]["bodies_sent"] == [True, True, True]
     # orjson encodes the plain and the NumPy values; a 70-bit integer falls back.
     assert compared["ours"]["compact_bodies"] == [True, True, False]
+
+
+def test_action_calls_share_a_connection_until_it_idles_past_the_keepalive() -> None:
+    patches.install(speedups)
+
+    async def run() -> list[int]:
+        client_ports: list[int] = []  # one per connection the endpoint accepted
+
+        async def webhook(request: web.Request) -> web.Response:
+            assert request.transport is not None
+            client_ports.append(request.transport.get_extra_info("peername")[1])
+            return web.json_response({})
+
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app, keepalive_timeout=5.0)  # the app's (uvicorn's) 5 s
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        try:
+            for _ in range(3):
+                assert await endpoint.request(json={"next_action": "x"}, method="post") == {}
+            await asyncio.sleep(speedups.KEEPALIVE_SECONDS + 0.5)
+            assert await endpoint.request(json={"next_action": "x"}, method="post") == {}
+        finally:
+            await speedups.close_connections()  # as the server does when it stops
+            await runner.cleanup()
+        return client_ports
+
+    first, second, third, after_idle = asyncio.run(run())
+    assert first == second == third  # one connection for calls in a row (Rasa: three)
+    assert after_idle != first  # closed by Rasa once idle, before the app would
