@@ -40,6 +40,7 @@ Rasa imports that package with the first of our components the model names.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rasa.core.featurizers.single_state_featurizer import SingleStateFeaturizer
@@ -138,28 +139,18 @@ class RecentStatesTrackerFeaturizer(MaxHistoryTrackerFeaturizer):
         ignore_action_unlikely_intent: bool,
     ) -> list[State]:
         """Return the last ``count`` of Rasa's states (left-out states skipped), the caller's."""
-        # A tracker of our stores keeps its states (copy those handed out), Rasa's copies.
-        shared = isinstance(tracker, TrackerWithCachedHistory)
-        if isinstance(tracker, TrackerWithCachedHistory):
-            states = tracker.past_states_as_kept(
+        if isinstance(tracker, TrackerWithCachedHistory):  # kept on the tracker: copy ours
+            kept = tracker.past_states_as_kept(
                 domain, ignore_rule_only_turns=ignore_rule_only_turns, rule_only_data=rule_only_data
             )
-        else:
-            states = self._create_states(
-                tracker,
-                domain,
-                ignore_rule_only_turns=ignore_rule_only_turns,
-                rule_only_data=rule_only_data,
-            )
-        latest: list[State] = []
-        for state in reversed(states):
-            if ignore_action_unlikely_intent and _is_prev_action_unlikely_intent_in_state(state):
-                continue
-            latest.append(state)
-            if len(latest) == count:
-                break
-        latest.reverse()
-        return copied_states(latest) if shared else latest
+            return copied_states(_last(kept, count, ignore_action_unlikely_intent))
+        states = self._create_states(  # Rasa's copies, made for this call
+            tracker,
+            domain,
+            ignore_rule_only_turns=ignore_rule_only_turns,
+            rule_only_data=rule_only_data,
+        )
+        return _last(states, count, ignore_action_unlikely_intent)
 
     def to_dict(self) -> dict[str, Any]:
         """Return Rasa's persisted form, with the longest training example's length."""
@@ -179,3 +170,16 @@ class RecentStatesTrackerFeaturizer(MaxHistoryTrackerFeaturizer):
         if featurizer.longest_example is not None:
             featurizer.kept_states = featurizer.longest_example + 1
         return featurizer
+
+
+def _last(states: Sequence[State], count: int, skip_unlikely_intent: bool) -> list[State]:
+    """Return the last ``count`` states, those after ``action_unlikely_intent`` skipped."""
+    latest: list[State] = []
+    for state in reversed(states):
+        if skip_unlikely_intent and _is_prev_action_unlikely_intent_in_state(state):
+            continue
+        latest.append(state)
+        if len(latest) == count:
+            break
+    latest.reverse()
+    return latest

@@ -14,11 +14,10 @@ import random
 
 import pytest
 from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
-from rasa.engine.graph import ExecutionContext
-from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.shared.core.domain import State
 
 from rasa_addons.server import speedups
+from tests.rasa_addons.components.trained_policies import TrainedModel
 
 RASAS = RulePolicy._get_possible_keys  # before any patch is installed
 
@@ -26,14 +25,7 @@ RASAS = RulePolicy._get_possible_keys  # before any patch is installed
 @pytest.fixture(scope="module")
 def rule_policy(model_path: str, tmp_path_factory: pytest.TempPathFactory) -> RulePolicy:
     """The RulePolicy of the trained model under test."""
-    storage, metadata = LocalModelStorage.from_model_archive(
-        tmp_path_factory.mktemp("model"), model_path
-    )
-    [node] = [node for node in metadata.predict_schema.nodes.values() if node.uses is RulePolicy]
-    assert node.resource is not None
-    config = {**RulePolicy.get_default_config(), **node.config}
-    context = ExecutionContext(metadata.predict_schema, metadata.model_id)
-    policy = RulePolicy.load(config, storage, node.resource, context)
+    policy = TrainedModel(model_path, tmp_path_factory.mktemp("model")).policy(RulePolicy)
     assert isinstance(policy, RulePolicy)
     return policy
 
