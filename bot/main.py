@@ -147,6 +147,9 @@ def create_app() -> FastAPI:
     web.mount_static(app)
     # The sites allowed to embed the widget (PA_WIDGET_ALLOWED_ORIGINS) get CORS on its API.
     app.add_middleware(widget.WidgetCors, origins=get_settings().widget_origins)
+    # Rasa's action calls (POST /webhook), one per turn, skip the routing and the other
+    # middleware: added last, it is the outermost of the app's own (bot/routers/actions.py).
+    app.add_middleware(actions.ActionWebhook)
     return app
 
 

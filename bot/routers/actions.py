@@ -8,6 +8,11 @@ Only Rasa may call it: each call must carry the shared secret ``PA_ACTION_SECRET
 the ``X-Action-Secret`` header (endpoints.yml sends it), or it gets 401 before its
 body is read; without a configured secret every call gets 503. A body larger than
 ``PA_ACTION_BODY_LIMIT`` bytes gets 413 without being read whole.
+
+``ActionWebhook`` answers these calls as plain ASGI, ahead of the app's routing,
+dependencies and its other middleware: every turn of every conversation makes one, and
+that machinery cost about a tenth of the app's time per action call (0.14 of 1.8 ms,
+docs/benchmarks.md). ``GET /actions`` still goes through the router.
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import (
     ActionExecutionRejection,
     ActionMissingDomainException,
     ActionNotFoundException,
 )
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from knowledge import live
 from settings import Settings
@@ -34,6 +40,7 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["actions"])
 
 ACTIONS_PACKAGE = "actions"
+WEBHOOK_PATH = "/webhook"
 SECRET_HEADER = "X-Action-Secret"
 ACTION_FAILED_MESSAGE = (
     "Sorry, something went wrong on our side while answering that. "
@@ -84,8 +91,32 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/webhook", include_in_schema=False)
-async def webhook(request: Request) -> JSONResponse:
+class ActionWebhook:
+    """Answers ``POST /webhook`` (Rasa's action calls); passes everything else on.
+
+    Added as the app's outermost middleware of its own, so it runs after Starlette has
+    set the request's app (``request.app.state``) and inside its server-error handler.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        """Wrap the rest of the app."""
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer an action call here; hand any other request to the app."""
+        if scope["type"] == "http" and scope["path"] == WEBHOOK_PATH and scope["method"] == "POST":
+            response = await webhook(Request(scope, receive))
+            await response(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def _json(content: Any) -> Response:
+    # orjson: the same bytes as JSONResponse's compact UTF-8, in a fraction of the time.
+    return Response(orjson.dumps(content), media_type="application/json")
+
+
+async def webhook(request: Request) -> Response:
     """Run the custom action Rasa asks for and return its events and messages."""
     settings: Settings = request.app.state.settings
     refused = refusal(request, settings)
@@ -122,7 +153,7 @@ async def webhook(request: Request) -> JSONResponse:
         # traceback here and answer with an apology Rasa relays to the channel.
         logger.exception("action %s failed", action_call.get("next_action"))
         return JSONResponse({"events": [], "responses": [{"text": ACTION_FAILED_MESSAGE}]})
-    return JSONResponse(result.model_dump() if result else None)
+    return _json(result.model_dump() if result else None)
 
 
 @router.get("/actions", include_in_schema=False)
