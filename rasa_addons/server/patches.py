@@ -30,6 +30,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.core.policies.policy import Policy
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.utils.endpoints import EndpointConfig
 
@@ -105,6 +106,13 @@ PATCHES: tuple[Patch, ...] = (
         speedups.possible_rule_keys,
         "RulePolicy matched rules against every past state, long after the longest rule ended",
         "rasa/core/policies/rule_policy.py lines 913-924",
+    ),
+    Patch(
+        Domain,
+        "is_empty",
+        speedups.domain_is_empty,
+        "each message's check against the domain built an empty domain to compare with",
+        "rasa/shared/core/domain.py lines 1793-1795",
     ),
     Patch(
         rasa.core.processor,

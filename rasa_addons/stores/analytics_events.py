@@ -14,7 +14,8 @@ took 13-17 ms of the Rasa server instead of 6 ms (docs/benchmarks.md), for two r
   with every turn.
 
 ``SQLiteEventBroker`` writes the same ``events`` table (``id``, ``sender_id``, ``data``:
-the event as JSON, exactly as ``SQLEventBroker`` writes it) with one connection in
+the event as JSON, as ``SQLEventBroker`` writes it, encoded by orjson:
+``rasa_addons/json_text.py``) with one connection in
 write-ahead-log mode; the events a turn publishes are collected and written in one
 transaction as soon as the event loop is free. The embedded tracker store
 (tracker_store.py, through kept_trackers.KeepingTrackerStore) hands the broker the new
@@ -26,7 +27,6 @@ are lost; a normal stop writes them.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
 import threading
@@ -36,6 +36,7 @@ from typing import Any
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
+from rasa_addons.json_text import json_dumps
 from rasa_addons.stores.tracker_store import open_wal_database
 
 logger = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class SQLiteEventBroker(EventBroker):
     def publish(self, event: dict[str, Any]) -> None:
         """Queue ``event``; the turn's events are written together once the loop is free."""
         with self._lock:
-            self._pending.append((event.get("sender_id"), json.dumps(event)))
+            self._pending.append((event.get("sender_id"), json_dumps(event)))
             if self._flush_scheduled:
                 return
             self._flush_scheduled = True

@@ -102,6 +102,17 @@ def test_stored_taggers_tag_as_the_taggers_rasa_refits(model: TrainedCRF) -> Non
     assert ours.split_entities_config == rasas.split_entities_config
 
 
+def test_the_token_features_are_rasas(model: TrainedCRF) -> None:
+    ours = _load(StoredCRFEntityExtractor, model)
+    names = [name for position in ours.component_config["features"] for name in position]
+    assert names and all(type(name) is str for name in names)
+    for sentence in _sentences(model):
+        for with_tags in (False, True):
+            assert StoredCRFEntityExtractor._crf_tokens_to_features(
+                sentence, ours.component_config, with_tags
+            ) == CRFEntityExtractor._crf_tokens_to_features(sentence, model.config, with_tags)
+
+
 def test_a_model_without_stored_taggers_is_refitted_as_rasa_does(
     model: TrainedCRF, tmp_path: Path
 ) -> None:

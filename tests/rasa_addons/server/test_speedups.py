@@ -24,12 +24,16 @@ from aiohttp import web
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import EndpointConfig
 
 from rasa_addons.server import graph_runner, patches, speedups
 from rasa_addons.server.graph_runner import DirectGraphRunner
+
+# Rasa's own, taken before the module's fixture installs the replacements
+RASAS_DOMAIN_IS_EMPTY = Domain.is_empty
 
 # (reply from an action server, whether Rasa must accept it)
 REPLIES: list[tuple[dict[str, Any], bool]] = [
@@ -284,3 +288,17 @@ def test_action_calls_share_a_connection_until_it_idles_past_the_keepalive() -> 
     first, second, third, after_idle = asyncio.run(run())
     assert first == second == third  # one connection for calls in a row (Rasa: three)
     assert after_idle != first  # closed by Rasa once idle, before the app would
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        Domain.empty(),
+        Domain.from_dict({}),
+        Domain.from_dict({"intents": ["greet"]}),
+        Domain.load("domain.yml"),
+    ],
+    ids=["empty", "from-empty-dict", "one-intent", "the-assistants"],
+)
+def test_a_domain_is_empty_exactly_when_rasa_says_so(domain: Domain) -> None:
+    assert speedups.domain_is_empty(domain) is RASAS_DOMAIN_IS_EMPTY(domain)
