@@ -5,7 +5,9 @@ for our stack and for the stock bot on the same machine:
 
 - cold start: from starting the processes to the first answered message;
 - REST turn latency p50/p99 for a knowledge question, a tier question and a
-  recommendation, with 1 conversation and with 16 concurrent conversations;
+  recommendation, with 1 conversation and with 16 concurrent conversations, each turn
+  a new conversation, after ``WARMUP_TURNS`` of each kind that are not counted (a
+  running service's figures, not those of its first requests);
 - throughput over 60 s with 16 conversations sending back to back, in slices that
   alternate between the two stacks (both up at once; the one not measured is idle);
 - training time, and peak resident memory per process.
@@ -35,7 +37,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.bench_report import write_report  # noqa: E402
+from scripts.bench_report import WARMUP_TURNS, write_report  # noqa: E402
 from scripts.launch import THREAD_LIMITS, child_environment, rasa_command  # noqa: E402
 
 BENCH_DIR = ROOT / "var" / "bench"
@@ -220,6 +222,7 @@ class Stack:
         for label, turn in self.turns.items():
             print(f"==> {self.name}: {label} latency", flush=True)
             tag = f"{self.name}-{RUN_ID}-{label}"
+            asyncio.run(latencies(turn, 1, WARMUP_TURNS, f"{tag}-warm-up"))
             single = asyncio.run(latencies(turn, 1, samples, f"{tag}-1"))
             per_conv = max(2, samples // CONCURRENCY)
             many = asyncio.run(latencies(turn, CONCURRENCY, per_conv, f"{tag}-16"))
@@ -278,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", required=True)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--samples", type=int, default=40)
+    parser.add_argument("--samples", type=int, default=200, help="timed turns of each kind")
     parser.add_argument("--slices", type=int, default=6, help="throughput slices per stack")
     args = parser.parse_args(argv)
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
