@@ -90,10 +90,10 @@ from rasa.core.agent import Agent
 from rasa.core.policies.policy import Policy
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.shared.constants import DOCS_BASE_URL
-from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
+from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import Event
-from rasa.shared.nlu.constants import ACTION_NAME
+from rasa.shared.nlu.constants import ACTION_NAME, INTENT
 from rasa.shared.utils.common import all_subclasses
 from rasa.shared.utils.schemas.events import EVENT_SCHEMA
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
@@ -252,7 +252,8 @@ def possible_rule_keys(self: RulePolicy, lookup: dict[str, str], states: list[St
       action that state has (or for none in particular) are matched: a rule state that
       names another action fails ``_does_rule_match_state`` on it (rule_policy.py
       lines 832-858), and one that names any fails against a state without one
-      (lines 896-906);
+      (lines 896-906); of those naming that action, only the ones that ask for the
+      state's intent (or for none in particular), by the same comparison;
     - once ``index`` reaches the length of every key still possible,
       ``_is_rule_applicable`` is true for each of them at any later state (lines
       884-887): the loop stops.
@@ -261,7 +262,12 @@ def possible_rule_keys(self: RulePolicy, lookup: dict[str, str], states: list[St
         return set(lookup.keys())
     by_action = _keys_by_last_action(self, lookup)
     latest_action = _previous_action_name(states[-1])
-    possible_keys = {*by_action.get(None, ()), *by_action.get(latest_action, ())}
+    by_intent = by_action.get(latest_action, {}) if latest_action is not None else {}
+    possible_keys = {
+        *by_action.get(None, {}).get(None, ()),
+        *by_intent.get(None, ()),
+        *by_intent.get(_intent_name(states[-1]), ()),
+    }
     for index, state in enumerate(reversed(states)):
         if all(index >= len(self._rule_key_to_state(key)) for key in possible_keys):
             break
@@ -271,31 +277,44 @@ def possible_rule_keys(self: RulePolicy, lookup: dict[str, str], states: list[St
     return possible_keys
 
 
+# Rule keys by the previous action, then by the intent, their last state asks for.
+KeyIndex = dict[str | None, dict[str | None, list[str]]]
 # Per policy, per lookup (a policy has one for rules, one for loops' unhappy paths;
 # kept by identity and size, as a loaded policy does not change them): the keys by
-# the previous action their last rule state asks for.
+# the previous action and the intent their last rule state asks for.
 _rule_keys_by_action: weakref.WeakKeyDictionary[
-    RulePolicy, dict[int, tuple[dict[str, str], int, dict[str | None, list[str]]]]
+    RulePolicy, dict[int, tuple[dict[str, str], int, KeyIndex]]
 ] = weakref.WeakKeyDictionary()
 
 
-def _keys_by_last_action(policy: RulePolicy, lookup: dict[str, str]) -> dict[str | None, list[str]]:
-    """Return ``lookup``'s keys by the action name their last rule state asks for.
+def _keys_by_last_action(policy: RulePolicy, lookup: dict[str, str]) -> KeyIndex:
+    """Return ``lookup``'s keys by the action name, then the intent, their last state asks for.
 
     ``None`` gathers the keys that ask for no name in particular (no previous action,
-    an action text, or ``SHOULD_NOT_BE_SET``): those are matched at every state.
+    an action text, or ``SHOULD_NOT_BE_SET``): those are matched at every state, all
+    under the intent ``None``. Under an action name, ``None`` gathers the keys that ask
+    for no intent in particular.
     """
     kept = _rule_keys_by_action.setdefault(policy, {})
     found = kept.get(id(lookup))
     if found is not None and found[0] is lookup and found[1] == len(lookup):
         return found[2]
-    index: dict[str | None, list[str]] = {}
+    index: KeyIndex = {}
     for key in lookup:
         rule_states = policy._rule_key_to_state(key)
-        name = _previous_action_name(rule_states[-1]) if rule_states else None
-        index.setdefault(None if name == SHOULD_NOT_BE_SET else name, []).append(key)
+        last = rule_states[-1] if rule_states else {}
+        name = _previous_action_name(last)
+        name = None if name == SHOULD_NOT_BE_SET else name
+        intent = _intent_name(last) if name is not None else None
+        index.setdefault(name, {}).setdefault(intent, []).append(key)
     kept[id(lookup)] = (lookup, len(lookup), index)
     return index
+
+
+def _intent_name(state: State) -> str | None:
+    """Return the intent ``state``'s user input names, if it names one to match."""
+    name = state.get(USER, {}).get(INTENT)
+    return name if isinstance(name, str) and name and name != SHOULD_NOT_BE_SET else None
 
 
 def _previous_action_name(state: State) -> str | None:

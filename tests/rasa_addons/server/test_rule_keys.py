@@ -115,3 +115,55 @@ def test_rules_that_name_no_previous_action_are_matched_at_every_state(
         assert ours == RASAS(rule_policy, lookup, states)
         found |= ours
     assert found == set(lookup)  # each kind of rule was found possible somewhere
+
+
+def test_rules_are_matched_by_the_intent_their_last_state_asks_for(
+    rule_policy: RulePolicy,
+) -> None:
+    # Rules naming the same previous action: one asks for an intent, one forbids any,
+    # one asks for none (a form's rule after its own step, for one); dialogues ending
+    # in states with each intent, with none, and with the text instead (end to end).
+    asks = _state("utter_greet", "greet")
+    forbids: State = {
+        "prev_action": {"action_name": "utter_greet"},
+        "user": {"intent": "should_not_be_set"},
+    }
+    any_intent: State = {"prev_action": {"action_name": "utter_greet"}}
+    lookup = {
+        json.dumps([asks]): "action_listen",
+        json.dumps([forbids]): "action_listen",
+        json.dumps([_state("action_listen", "greet"), any_intent]): "action_listen",
+    }
+    ends: list[State] = [
+        asks,
+        _state("utter_greet", "thanks"),
+        any_intent,
+        {"prev_action": {"action_name": "utter_greet"}, "user": {"text": "hi there"}},
+    ]
+    rng = random.Random(9)
+    for end in ends:
+        for _ in range(20):
+            states: list[State] = [
+                rng.choice([*ends, _state("action_listen", "greet")])
+                for _ in range(rng.randint(0, 6))
+            ]
+            states.append(end)
+            assert speedups.possible_rule_keys(rule_policy, lookup, states) == RASAS(
+                rule_policy, lookup, states
+            )
+    everywhere = [_state("action_listen", "greet"), _state("utter_greet", "thanks")]
+    assert json.dumps(everywhere[:1] + [any_intent]) in speedups.possible_rule_keys(
+        rule_policy, lookup, everywhere
+    )
+
+
+@pytest.mark.parametrize("lookup_name", [RULES, RULES_FOR_LOOP_UNHAPPY_PATH])
+def test_every_rule_of_the_model_is_possible_on_its_own_states(
+    rule_policy: RulePolicy, lookup_name: str
+) -> None:
+    lookup = rule_policy.lookup[lookup_name]
+    for key in lookup:
+        states = RulePolicy._rule_key_to_state(key)
+        ours = speedups.possible_rule_keys(rule_policy, lookup, states)
+        assert ours == RASAS(rule_policy, lookup, states)
+        assert key in ours
