@@ -108,6 +108,13 @@ PATCHES: tuple[Patch, ...] = (
         "rasa/core/policies/rule_policy.py lines 913-924",
     ),
     Patch(
+        rasa.core.processor,
+        "copy",
+        speedups.DebugLineCopies,
+        "the processor deep-copied events, slots and entities for debug lines not written",
+        "rasa/core/processor.py lines 1-1 (used at lines 207, 658, 731, 733, 1040 and 1050)",
+    ),
+    Patch(
         Domain,
         "is_empty",
         speedups.domain_is_empty,

@@ -10,16 +10,20 @@ again after the patches, so that its graphs run on rasa_addons/server/graph_runn
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
+import logging
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any, cast
 
 import jsonschema
 import numpy
 import pytest
+import rasa.core.processor
 from aiohttp import web
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
@@ -302,3 +306,38 @@ def test_action_calls_share_a_connection_until_it_idles_past_the_keepalive() -> 
 )
 def test_a_domain_is_empty_exactly_when_rasa_says_so(domain: Domain) -> None:
     assert speedups.domain_is_empty(domain) is RASAS_DOMAIN_IS_EMPTY(domain)
+
+
+def test_the_processor_copies_only_for_its_debug_lines() -> None:
+    # Every use of the copy module in Rasa's processor is a deepcopy passed to a
+    # structlog debug line: standing in for the module changes nothing else there.
+    tree = ast.parse(Path(rasa.core.processor.__file__).read_text())
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    uses = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "copy"
+    ]
+    assert len(uses) == 6
+    for use in uses:
+        assert use.attr == "deepcopy"
+        node: ast.AST = use
+        while not (isinstance(node, ast.Call) and ast.unparse(node.func) == "structlogger.debug"):
+            node = parents[node]  # a KeyError here: a copy outside a debug line
+
+
+def test_debug_line_copies_are_made_only_while_debug_lines_are_written() -> None:
+    events = [{"event": "slot", "name": "tier", "value": ["Gold"]}]
+    logger = logging.getLogger("rasa.core.processor")
+    level = logger.level
+    try:
+        logger.setLevel(logging.INFO)
+        assert speedups.DebugLineCopies.deepcopy(events) is events
+        logger.setLevel(logging.DEBUG)
+        copied = speedups.DebugLineCopies.deepcopy(events)
+        assert copied == events and copied is not events
+        assert copied[0]["value"] is not events[0]["value"]
+    finally:
+        logger.setLevel(level)
