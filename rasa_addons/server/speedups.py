@@ -284,7 +284,7 @@ def possible_rule_keys(self: RulePolicy, lookup: dict[str, str], states: list[St
         return set(lookup.keys())
     by_action = _keys_by_last_action(self, lookup)
     latest_action = _previous_action_name(states[-1])
-    by_intent = by_action.get(latest_action, {}) if latest_action is not None else {}
+    by_intent = by_action.get(latest_action, {})  # for no action: the keys of every state
     possible_keys = {
         *by_action.get(None, {}).get(None, ()),
         *by_intent.get(None, ()),
