@@ -68,8 +68,9 @@ validate: .venv-rasa/.installed
 manifests: .venv/.installed  ## render deploy/k8s offline (kubectl kustomize) and validate it against the Kubernetes schemas
 	$(APP_PY) scripts/check_manifests.py
 
-core-test: $(MODEL)  ## end-to-end test stories, failing on any prediction error
+core-test: $(MODEL)  ## the test stories and the training stories, failing on any prediction error
 	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors --out results
+	$(RASA) test core --model $(MODEL) --stories data/stories --fail-on-prediction-errors --out results/training-stories
 
 bench: setup index $(MODEL)  ## benchmarks (not part of the tests); figures go to docs/benchmarks.md
 	$(APP_PY) scripts/bench_knowledge.py

@@ -1,13 +1,14 @@
 """A tracker featurizer that hands a lookup policy only the states a learned key can match.
 
-Rasa's RulePolicy and MemoizationPolicy predict by looking the dialogue up in what they
-learned from the training conversations: rules and memorised stories, each stored as
-a list of states. Their featurizer (Rasa's ``MaxHistoryTrackerFeaturizer``, whose
-``max_history`` is unbounded by default) hands them every state of the conversation at
-each prediction, copied; RulePolicy then encodes them all as one key when no rule
-applies, up to twice per prediction. In a conversation that never ends (a Slack user's)
-that grew with every turn: 26 of the 37 samples that turns 241-300 cost more than a new
-conversation's turns (docs/benchmarks.md, "One long conversation").
+Rasa's RulePolicy (and MemoizationPolicy, which config.yml does not use) predict by
+looking the dialogue up in what they learned from the training conversations: rules and
+memorised stories, each stored as a list of states. Their featurizer (Rasa's
+``MaxHistoryTrackerFeaturizer``, whose ``max_history`` is unbounded by default) hands
+them every state of the conversation at each prediction, copied; RulePolicy then encodes
+them all as one key when no rule applies, up to twice per prediction. In a conversation
+that never ends (a Slack user's) that grew with every turn: 26 of the 37 samples that
+turns 241-300 cost more than a new conversation's turns (docs/benchmarks.md, "One long
+conversation").
 
 No learned key holds more states than the longest training example. So
 ``RecentStatesTrackerFeaturizer`` records that length while its policy trains

@@ -1,13 +1,13 @@
 """Every attribute of Rasa that the server replaces at run time, in one list.
 
-Each of rasa_addons' other changes to Rasa goes through an extension point that
-Rasa 3.6 offers: graph components named in config.yml (rasa_addons/components/, the
-memoization policy among them), channels in credentials.yml, stores and the event
-broker in endpoints.yml. What is left has no such point, so the server replaces it
-when it starts: ``PATCHES`` below names each target, its replacement, why, and the
-Rasa 3.6.21 code it replaces (read that code again before moving ``PINNED_RASA``,
-rasa_addons/server/__init__.py, which refuses any other Rasa before ``apply()``
-runs). ``FailSafeTrackerStore``'s ``retrieve``, ``retrieve_full_tracker``,
+Each of rasa_addons' other changes to Rasa goes through an extension point that Rasa 3.6
+offers: graph components named in config.yml (rasa_addons/components/, the handoff
+policy and RulePolicy's featurizer among them), channels in credentials.yml, stores and
+the event broker in endpoints.yml. What is left has no such point, so the server
+replaces it when it starts: ``PATCHES`` below names each target, its replacement, why,
+and the Rasa 3.6.21 code it replaces (read that code again before moving
+``PINNED_RASA``, rasa_addons/server/__init__.py, which refuses any other Rasa before
+``apply()`` runs). ``FailSafeTrackerStore``'s ``retrieve``, ``retrieve_full_tracker``,
 ``save`` and ``init_tracker`` are replaced too, by
 ``rasa_addons.stores.store_failures.apply()``, which names them and the Rasa code they
 replace.

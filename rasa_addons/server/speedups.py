@@ -68,10 +68,10 @@ and installs them before Rasa starts.
 
 The other steps measured then are done through Rasa's extension points instead: the
 model graphs run without dask (rasa_addons/server/graph_runner.py), the dialogue
-history is kept between turns (rasa_addons/stores/), memoization copies its
-states only for a debug line that is written (rasa_addons/components/memoization.py),
-and both lookup policies get only the latest states their keys can match
-(rasa_addons/components/recent_states_featurizer.py, named in config.yml).
+history is kept between turns (rasa_addons/stores/), and RulePolicy gets only the
+latest states its rules can match (rasa_addons/components/recent_states_featurizer.py,
+named in config.yml). Memoization's own per-turn deep copy for a debug line went with
+the policy: config.yml uses none, the rules carry every story.
 
 A kept connection was tried before with aiohttp's 15 s keep-alive: one that the app
 closed as idle (after its 5 s) at the moment Rasa reused it failed the action

@@ -1,23 +1,19 @@
 """rasa_addons.components.recent_states_featurizer: the latest states only, Rasa's predictions.
 
-The trained model's RulePolicy and memoization policy are loaded as config.yml names
-them (with ``RecentStatesTrackerFeaturizer``) and as Rasa's classes with Rasa's own
-featurizer, from the same stored lookups. Every learned key must be shorter than what
-the featurizer keeps; both must predict the same at every step of the training and test
-conversations and along one long dialogue, with Rasa's trackers and with the trackers
-our stores keep; and a long dialogue must reach the policies as its latest states only.
+The trained model's RulePolicy is loaded as config.yml names it (with
+``RecentStatesTrackerFeaturizer``) and as Rasa's class with Rasa's own featurizer, from
+the same stored lookup. Every rule must be shorter than what the featurizer keeps; both
+must predict the same at every step of the training and test conversations and along
+one long dialogue, with Rasa's trackers and with the trackers our stores keep; and a
+long dialogue must reach the policy as its latest states only.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import zlib
-from typing import Any
 
 import pytest
 from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
-from rasa.core.policies.memoization import MemoizationPolicy
 from rasa.core.policies.rule_policy import (
     RULES,
     RULES_FOR_LOOP_UNHAPPY_PATH,
@@ -26,7 +22,6 @@ from rasa.core.policies.rule_policy import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_addons.components.memoization import LazyDebugMemoizationPolicy
 from rasa_addons.components.recent_states_featurizer import RecentStatesTrackerFeaturizer
 from rasa_addons.stores.cached_tracker import TrackerWithCachedHistory
 from tests.rasa_addons.components.trained_policies import (
@@ -36,8 +31,6 @@ from tests.rasa_addons.components.trained_policies import (
     prediction,
 )
 
-POLICIES = [(RulePolicy, RulePolicy), (LazyDebugMemoizationPolicy, MemoizationPolicy)]
-
 
 @pytest.fixture(scope="module")
 def model(model_path: str, tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
@@ -46,38 +39,28 @@ def model(model_path: str, tmp_path_factory: pytest.TempPathFactory) -> TrainedM
 
 def _states_in(key: str) -> int | None:
     """How many states a stored key holds, if it is a list of states."""
-    if not key.startswith("["):  # memoization's keys are compressed
-        try:
-            key = zlib.decompress(base64.b64decode(key, validate=True)).decode()
-        except (ValueError, zlib.error):
-            return None  # a rule's name ("predicting default action with intent ...")
-        return key.count("}, {") + 1  # ``json.dumps`` without its quotes: not JSON
+    if not key.startswith("["):
+        return None  # a rule's name ("predicting default action with intent ...")
     return len(json.loads(key))
 
 
 def test_every_learned_key_is_shorter_than_the_states_kept(model: TrainedModel) -> None:
     rules = model.policy(RulePolicy)
-    memoization = model.policy(LazyDebugMemoizationPolicy)
     keys = {
         RULES: list(rules.lookup[RULES]),
         RULES_FOR_LOOP_UNHAPPY_PATH: list(rules.lookup[RULES_FOR_LOOP_UNHAPPY_PATH]),
         RULES_NOT_IN_STORIES: rules.lookup[RULES_NOT_IN_STORIES],
-        "memorised": list(memoization.lookup),
     }
-    for policy in (rules, memoization):
-        featurizer = policy.featurizer
-        assert isinstance(featurizer, RecentStatesTrackerFeaturizer)
-        assert featurizer.longest_example is not None
-        assert featurizer.kept_states == featurizer.longest_example + 1
-    kept = rules.featurizer.kept_states
-    assert memoization.featurizer.kept_states == kept
+    featurizer = rules.featurizer
+    assert isinstance(featurizer, RecentStatesTrackerFeaturizer)
+    assert featurizer.longest_example is not None
+    kept = featurizer.kept_states
+    assert kept == featurizer.longest_example + 1
 
     for name, stored in keys.items():
         lengths = [n for n in map(_states_in, stored) if n is not None]
         assert lengths, f"no key of {name} read"
         assert max(lengths) < kept, name
-    # The longest training example is as long as the longest learned key.
-    assert max(_states_in(key) or 0 for key in keys[RULES] + keys["memorised"]) == kept - 1
 
 
 def _as_kept(tracker: DialogueStateTracker, model: TrainedModel) -> DialogueStateTracker:
@@ -86,12 +69,9 @@ def _as_kept(tracker: DialogueStateTracker, model: TrainedModel) -> DialogueStat
     )
 
 
-@pytest.mark.parametrize(("node_class", "rasas_class"), POLICIES)
-def test_predictions_are_rasas(
-    model: TrainedModel, node_class: type[Any], rasas_class: type[MemoizationPolicy]
-) -> None:
-    ours = model.policy(node_class)
-    rasas = model.rasas_policy(node_class, rasas_class)
+def test_predictions_are_rasas(model: TrainedModel) -> None:
+    ours = model.policy(RulePolicy)
+    rasas = model.rasas_policy(RulePolicy, RulePolicy)
     long = long_conversation_steps(model.domain, rounds=5)
     steps = [*conversation_steps(model.domain), *long]
     kept = ours.featurizer.kept_states
@@ -106,9 +86,8 @@ def test_predictions_are_rasas(
         if len(tracker.past_states(model.domain)) > 3 * kept
     ]
     assert len(later) > 20
-    if node_class is RulePolicy:
-        assert sum(max(found["probabilities"]) == 1.0 for found in later) > 10
-        assert any(found["hide_rule_turn"] for found in later)
+    assert sum(max(found["probabilities"]) == 1.0 for found in later) > 10
+    assert any(found["hide_rule_turn"] for found in later)
 
 
 @pytest.mark.parametrize("as_kept", [False, True])
