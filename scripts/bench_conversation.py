@@ -12,7 +12,7 @@ turn so that both meet the same minute of this shared machine:
 - the stock bot, through Rasa's REST channel: its own intents (greet, mood, affirm,
   deny, bot challenge, goodbye).
 
-It reports the median latency over turns 1-20 and 281-300 and their ratio for each,
+It reports the median latency over turns 1-24 and 277-300 and their ratio for each,
 with the medians of every 50 turns, into docs/benchmarks.md between the
 conversation-bench markers. It measures; it judges nothing.
 """
@@ -52,7 +52,10 @@ from scripts.launch import (  # noqa: E402
 START, END = "<!-- conversation-bench:start -->", "<!-- conversation-bench:end -->"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 TURNS = 300
-LAST_TURNS = 20
+# Two rounds of our cycle of 12 kinds of turn (OUR_TURNS), TURNS a multiple of 12: the
+# first and the last window hold the same kinds of turn (windows of 20 compared two
+# "just close the gap", the dearest turn, at the end with one at the start).
+LAST_TURNS = 24
 BLOCK = 50
 RATE_LIMITS = ("CHAT_PER_ADDRESS", "CHAT_PER_ACCOUNT", "API_PER_ADDRESS", "API_PER_ACCOUNT")
 # One partner's conversation: every kind of turn the widget sees, in an order whose
@@ -223,7 +226,7 @@ def converse(
 
 
 def summary(timings: dict[str, list[float]], name: str) -> dict[str, float | list[float]]:
-    """Medians of turns 1-20, of the last 20 and of the new conversation's 1-20; ratios."""
+    """Medians of the first, the last and the new conversation's first LAST_TURNS; ratios."""
     latencies = timings[name]
     first = statistics.median(latencies[:LAST_TURNS])
     last = statistics.median(latencies[-LAST_TURNS:])

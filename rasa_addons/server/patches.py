@@ -27,6 +27,7 @@ from typing import Any
 import rasa.core.processor
 import rasa.core.run
 from rasa.core.actions.action import RemoteAction
+from rasa.core.actions.forms import FormAction
 from rasa.core.policies.policy import Policy
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -113,6 +114,13 @@ PATCHES: tuple[Patch, ...] = (
         speedups.DebugLineCopies,
         "the processor deep-copied events, slots and entities for debug lines not written",
         "rasa/core/processor.py lines 1-1 (used at lines 207, 658, 731, 733, 1040 and 1050)",
+    ),
+    Patch(
+        FormAction,
+        "_temporary_tracker",
+        speedups.temporary_form_tracker,
+        "each step of a form replayed the whole session into a new tracker",
+        "rasa/core/actions/forms.py lines 283-297",
     ),
     Patch(
         Domain,

@@ -31,11 +31,16 @@ cut), they recompute from the start as Rasa does:
   replay would give (the live tracker may differ: Rasa clears its follow-up action
   directly, without an event).
 
-Trackers derived from one (``init_copy``, ``copy``, ``travel_back_in_time``) are plain
-``DialogueStateTracker`` objects, as Rasa makes them: they serve one action run or one
-truncated prediction, with nothing to continue. ``from_dict`` and ``from_events`` build
-this class. A bounded event history (``max_event_history``) drops events from the front,
-so there is no prefix to continue: such a tracker takes Rasa's own path.
+A ``copy()`` is of this class too, lent the replay it was cloned from: Rasa's processor
+runs each action on a copy, and a form copies that copy again and builds a tracker of
+its events at each step (rasa_addons/server/speedups.py), so those continue the replay
+as well (the copy clones the lent replay the first time it copies, unless the replay has
+moved on since). The other trackers derived from one (``init_copy``,
+``travel_back_in_time``) are plain ``DialogueStateTracker`` objects, as Rasa makes them:
+they serve one truncated prediction, with nothing to continue. ``from_dict`` and
+``from_events`` build this class. A bounded event history (``max_event_history``) drops
+events from the front, so there is no prefix to continue: such a tracker takes Rasa's
+own path.
 
 ``tests/rasa_addons/stores/test_cached_tracker.py`` compares both paths over generated
 conversations with reverts, restarts, new sessions, forms and slot changes.
@@ -49,7 +54,7 @@ import json
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain, State
@@ -58,6 +63,7 @@ from rasa.shared.core.events import (
     ActionReverted,
     ActiveLoop,
     Event,
+    FollowupAction,
     Restarted,
     SessionStarted,
     UserUtteranceReverted,
@@ -176,6 +182,23 @@ class _Replay:
     tracker: DialogueStateTracker
 
 
+@dataclass
+class _Lent:
+    """Another tracker's replay, lent to a copy made from it (``copy()``)."""
+
+    replay: _Replay
+    count: int  # how far it had replayed then
+
+    def taken(self) -> _Replay | None:
+        """Return the replay as it was lent, the copy's own (None if it replayed on since).
+
+        It is only ever changed by replaying further, which moves its count.
+        """
+        if self.replay.count != self.count:
+            return None
+        return _Replay(self.count, self.replay.last_event, _clone(self.replay.tracker))
+
+
 class _Options(NamedTuple):
     """The arguments of ``past_states`` after the domain."""
 
@@ -199,7 +222,7 @@ class TrackerWithCachedHistory(DialogueStateTracker):
         super().__init__(sender_id, slots, max_event_history, sender_source, is_rule_tracker)
         self._kept_applied: _AppliedEvents | None = None
         self._kept_states: dict[tuple[bool, bool, str], _States] = {}
-        self._kept_replay: _Replay | None = None
+        self._kept_replay: _Replay | _Lent | None = None
 
     @classmethod
     def from_dict(
@@ -331,6 +354,8 @@ class TrackerWithCachedHistory(DialogueStateTracker):
         events = self.events
         replay = self._kept_replay
         self._kept_replay = None  # put back only once it is consistent again
+        if isinstance(replay, _Lent):  # a copy's first copy: its own from the lent one
+            replay = replay.taken()
         if not (
             replay
             and replay.count <= len(events)
@@ -341,7 +366,50 @@ class TrackerWithCachedHistory(DialogueStateTracker):
             replay.tracker.update(event)
         replay.count, replay.last_event = len(events), events[-1] if events else None
         self._kept_replay = replay
-        return _clone(replay.tracker)
+        copied = cast(TrackerWithCachedHistory, _clone(replay.tracker, TrackerWithCachedHistory))
+        copied._kept_applied = None
+        copied._kept_states = {}
+        copied._kept_replay = _Lent(replay, replay.count)  # cloned if it copies in turn
+        return copied
+
+    def replay_since_latest_restart(self, slots: Iterable[Slot]) -> DialogueStateTracker:
+        """Return ``DialogueStateTracker.from_events`` of the events since the latest restart.
+
+        Rasa's form builds such a tracker at each step it takes
+        (``FormAction._temporary_tracker``, rasa_addons/server/speedups.py), a replay of
+        the whole session. This is the kept replay of ``copy()`` instead, listing the
+        events since the restart only. A ``Restarted`` event resets a tracker to what a
+        new one holds but for the follow-up action it asks for (``action_session_start``),
+        which the next action executed or follow-up set replaces: once one of those came
+        after the restart, both replays hold the same. Otherwise (none came yet, a
+        bounded history, slots other than the domain's) this is Rasa's replay.
+
+        Args:
+            slots: The domain's slots (Rasa's replay starts from them).
+
+        """
+        slots = list(slots)
+        start = self.idx_after_latest_restart()
+        events = self.events
+        replaced = start == 0 or any(
+            isinstance(event, (ActionExecuted, FollowupAction))
+            for event in itertools.islice(events, start, None)
+        )
+        continued = (
+            self._max_event_history is None
+            and type(self.slots) is dict
+            and self.slots.keys() == {slot.name for slot in slots}  # the domain's slots
+        )
+        if not (continued and replaced):
+            return DialogueStateTracker.from_events(
+                self.sender_id, self.events_after_latest_restart(), slots
+            )
+        replay = self.copy()
+        if start:
+            replay.events = deque(itertools.islice(events, start, None), events.maxlen)
+            if isinstance(replay, TrackerWithCachedHistory):  # lent for all the events:
+                replay._kept_replay = None  # its next copy replays anew
+        return replay
 
 
 def copied_states(states: Iterable[State]) -> list[State]:
@@ -389,13 +457,16 @@ def _visit(
 
 
 def _clone(
-    tracker: DialogueStateTracker, events: Iterable[Event] | None = None
+    tracker: DialogueStateTracker,
+    as_class: type[DialogueStateTracker] = DialogueStateTracker,
+    events: Iterable[Event] | None = None,
 ) -> DialogueStateTracker:
-    """Return a plain tracker with ``tracker``'s state, sharing nothing a caller could change.
+    """Return a tracker with ``tracker``'s state, sharing nothing a caller could change.
 
-    Its events are ``tracker``'s, or ``events`` where given.
+    It is a plain tracker, or of ``as_class`` (whose own attributes are the caller's to
+    set), and its events are ``tracker``'s, or ``events`` where given.
     """
-    clone: DialogueStateTracker = object.__new__(DialogueStateTracker)
+    clone: DialogueStateTracker = object.__new__(as_class)
     clone.__dict__.update(tracker.__dict__)
     clone.events = deque(tracker.events if events is None else events, tracker.events.maxlen)
     clone.slots = {name: copy.copy(slot) for name, slot in tracker.slots.items()}

@@ -3,8 +3,9 @@
 Generated conversations (user messages with entities, actions, slots of every kind,
 forms starting and stopping, reverted messages and actions, restarts, new sessions)
 are fed to one ``TrackerWithCachedHistory`` event by event. After each event its
-applied events, past states and copy are compared with what Rasa's own
-``DialogueStateTracker`` computes for the same events from scratch. The states handed
+applied events, past states, copy and replay since the latest restart are compared
+with what Rasa's own ``DialogueStateTracker`` computes for the same events from
+scratch. The states handed
 out are then scribbled over, as a caller might, to show that what is kept for the next
 call is not affected.
 """
@@ -37,6 +38,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from rasa_addons.stores.cached_tracker import TrackerWithCachedHistory
+from tests.rasa_addons.replays import counting_replays
 
 TEST_DOMAIN = Domain.from_yaml("""
 version: "3.1"
@@ -152,7 +154,14 @@ def from_scratch(
 @pytest.fixture(scope="module")
 def report(domain: Domain) -> dict[str, Any]:
     rng = random.Random(20261130)
-    report: dict[str, Any] = {"steps": 0, "mismatches": [], "copy_mismatches": [], "kinds": {}}
+    report: dict[str, Any] = {
+        "steps": 0,
+        "mismatches": [],
+        "copy_mismatches": [],
+        "replay_mismatches": [],
+        "replays_after_a_restart": 0,
+        "kinds": {},
+    }
     for domain_name, test_domain in (("test", TEST_DOMAIN), ("project", domain)):
         for conversation in range(25):
             sender = f"{domain_name}-{conversation}"
@@ -178,6 +187,15 @@ def report(domain: Domain) -> dict[str, Any]:
                     report["mismatches"].append(f"{sender} after event {step}: {event}")
                 if snapshot(copied, test_domain) != expected_copy:
                     report["copy_mismatches"].append(f"{sender} after event {step}: {event}")
+                replayed = tracker.replay_since_latest_restart(test_domain.slots)
+                rasas_replay = DialogueStateTracker.from_events(
+                    sender, tracker.events_after_latest_restart(), test_domain.slots
+                )
+                if snapshot(replayed, test_domain) != snapshot(rasas_replay, test_domain):
+                    report["replay_mismatches"].append(f"{sender} after event {step}: {event}")
+                report["replays_after_a_restart"] += tracker.idx_after_latest_restart() > 0
+                replayed.update(SlotSet(test_domain.slots[0].name, "changed in the replay"))
+                replayed.update(LoopInterrupted(True))
                 # what an action run does to its copy must not reach the next copy
                 copied.update(SlotSet(test_domain.slots[0].name, "changed in the copy"))
                 copied.update(LoopInterrupted(True))  # edits the active loop in place
@@ -199,6 +217,13 @@ def test_a_copy_holds_what_rasas_replay_gives_and_its_changes_stay_in_it(
     report: dict[str, Any],
 ) -> None:
     assert report["copy_mismatches"] == []
+
+
+def test_a_replay_since_the_latest_restart_holds_what_rasas_gives_and_its_changes_stay_in_it(
+    report: dict[str, Any],
+) -> None:
+    assert report["replay_mismatches"] == []
+    assert report["replays_after_a_restart"] > 100
 
 
 def test_the_conversations_exercise_every_kind_of_history_change(
@@ -249,23 +274,14 @@ def test_a_new_turn_costs_the_same_after_300_turns_as_after_one(
         )
         tracker.past_states(TEST_DOMAIN)
         tracker.copy()
-        replayed = 0
-        rasas_update = DialogueStateTracker.update
-
-        def counting_update(self: DialogueStateTracker, event: Event, *args: Any) -> None:
-            nonlocal replayed
-            replayed += 1
-            rasas_update(self, event, *args)
-
-        with monkeypatch.context() as counting:
-            counting.setattr(DialogueStateTracker, "update", counting_update)
+        with counting_replays(monkeypatch) as replayed:
             for event in new_events:
                 tracker.update(event)
                 tracker.past_states(TEST_DOMAIN)  # as the policies ask after each action
             tracker.copy()
         expected = DialogueStateTracker.from_events("long", list(tracker.events), TEST_DOMAIN.slots)
         assert tracker.past_states(TEST_DOMAIN) == expected.past_states(TEST_DOMAIN)
-        return replayed
+        return replayed[0]
 
     assert replayed_events_for_next_turn(300) == replayed_events_for_next_turn(1)
 
@@ -278,9 +294,11 @@ def test_rasa_builds_this_class_from_stored_events_and_plain_trackers_for_one_of
     )
     tracker = TrackerWithCachedHistory.from_events("p", events, TEST_DOMAIN.slots)
     assert type(tracker) is TrackerWithCachedHistory
-    # What Rasa derives for one action run or one prediction is Rasa's plain tracker.
-    for derived in (tracker.copy(), tracker.init_copy(), tracker.travel_back_in_time(0)):
+    # What Rasa derives for one prediction is Rasa's plain tracker; a copy, which an
+    # action runs on, continues the replay it was cloned from.
+    for derived in (tracker.init_copy(), tracker.travel_back_in_time(0)):
         assert type(derived) is DialogueStateTracker
+    assert type(tracker.copy()) is TrackerWithCachedHistory
     assert tracker.copy().current_state(EventVerbosity.ALL) == DialogueStateTracker.from_events(
         "p", events, TEST_DOMAIN.slots
     ).current_state(EventVerbosity.ALL)
