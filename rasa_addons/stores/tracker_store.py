@@ -152,16 +152,25 @@ class SQLiteTrackerStore(KeepingTrackerStore, SerializedTrackerAsText):
         drop_turn_only_properties(tracker)
         await self.stream_events(tracker)
         connection = self.connection
+        sender = {"sender": tracker.sender_id}
         connection.execute("BEGIN IMMEDIATE")  # count and insert as one step
         try:
-            stored, _ = connection.execute(
-                _COUNT_LATEST_SESSION, {"sender": tracker.sender_id}
-            ).fetchone()
-            new_events = itertools.islice(tracker.events, stored, None)
+            # The kept tracker's new events, where the file still ends where it did when
+            # the tracker was kept: no count of the session's rows, which grows each turn.
+            # A new session among them is counted as before (the tracker then holds more
+            # than the latest session).
+            kept_new = self.kept.unsaved_events(tracker, lambda: self.last_id(tracker.sender_id))
+            counted = kept_new is None or any(isinstance(e, SessionStarted) for e in kept_new)
+            if kept_new is None or counted:
+                stored, _ = connection.execute(_COUNT_LATEST_SESSION, sender).fetchone()
+                new_events = list(itertools.islice(tracker.events, stored, None))
+            else:
+                new_events = kept_new
             connection.executemany(_INSERT, (_row(tracker.sender_id, e) for e in new_events))
-            stored, last_id = connection.execute(
-                _COUNT_LATEST_SESSION, {"sender": tracker.sender_id}
-            ).fetchone()
+            if counted:
+                stored, last_id = connection.execute(_COUNT_LATEST_SESSION, sender).fetchone()
+            else:
+                stored, last_id = len(tracker.events), self.last_id(tracker.sender_id)
             connection.execute("COMMIT")
         except BaseException:
             self.kept.forget(tracker.sender_id)

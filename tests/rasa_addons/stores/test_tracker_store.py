@@ -129,3 +129,25 @@ def test_rasas_own_sql_store_reads_the_same_file_and_ours_reads_its(
         "then by ours",
         "Ours appended this.",
     ]
+
+
+def test_a_kept_conversation_is_saved_without_counting_its_rows(
+    tmp_path_factory: pytest.TempPathFactory, domain: Domain
+) -> None:
+    db = str(tmp_path_factory.mktemp("kept") / "rasa-trackers.db")
+    store = SQLiteTrackerStore(domain=domain, db=db)
+    _turn(store, "p1", "hello", "Hi!")  # a new conversation: counted, then kept
+    statements: list[str] = []
+    store.connection.set_trace_callback(statements.append)
+    for number in range(3):
+        _turn(store, "p1", f"question {number}", f"answer {number}")
+    store.connection.set_trace_callback(None)
+
+    # The session's rows, which grow every turn, were never counted ...
+    assert statements and not [s for s in statements if "COUNT(" in s]
+    # ... and every turn is stored once, read back by a store that kept nothing.
+    assert texts(_retrieve(SQLiteTrackerStore(domain=domain, db=db), "p1")) == [
+        "hello",
+        "Hi!",
+        *[text for n in range(3) for text in (f"question {n}", f"answer {n}")],
+    ]
