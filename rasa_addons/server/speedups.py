@@ -68,11 +68,12 @@ and installs them before Rasa starts.
 9. The form's temporary tracker (``temporary_form_tracker``): at each step a form takes
    (asking for a slot, taking an answer), Rasa's ``FormAction`` builds a tracker of the
    session's events plus the step's new ones, replaying every event of the session from
-   the first (rasa/core/actions/forms.py lines 283-297): "recommend courses" cost 1.56x
-   at turn 300 of one conversation what it cost at turn 10. The replay is now the one
-   our stores' trackers keep between turns (``TrackerWithCachedHistory.
-   replay_since_latest_restart``), continued over the new events, and the step's events
-   are added to it as Rasa adds them.
+   the first (rasa/core/actions/forms.py lines 283-297): "recommend courses" cost
+   1.53x at turns 300-360 of one conversation what it cost at turns 1-60. The replay is
+   now the one our stores' trackers keep between turns (``TrackerWithCachedHistory.
+   replay_since_latest_restart``; the copy Rasa's processor runs the form on is lent
+   it), continued over the new events, and the step's events are added to it as Rasa
+   adds them.
 
 The other steps measured then are done through Rasa's extension points instead: the
 model graphs run without dask (rasa_addons/server/graph_runner.py), the dialogue
