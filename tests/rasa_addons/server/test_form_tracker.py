@@ -83,7 +83,7 @@ def _held(tracker: DialogueStateTracker) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def form(domain: Domain) -> FormAction:
+def form() -> FormAction:
     return FormAction(FORM, action_endpoint=None)
 
 
