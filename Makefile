@@ -12,7 +12,8 @@ RASA_PY := .venv-rasa/bin/python
 # (rasa_addons/components/: NLU components and policies) or the recipe of the MiniLM
 # export they copy into the model (knowledge/onnx_export.py) change. Channels, stores
 # and the server entry point in rasa_addons/ are not part of the model.
-TRAIN_INPUTS := $(sort domain.yml config.yml knowledge/minilm_onnx.py knowledge/onnx_export.py rasa_addons/__init__.py $(shell find data rasa_addons/components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null))
+# The model carries the catalogue's entity vocabulary: what makes it is an input too.
+TRAIN_INPUTS := $(sort domain.yml config.yml knowledge/minilm_onnx.py knowledge/onnx_export.py rasa_addons/__init__.py knowledge/entity_tagger.py knowledge/entities.py knowledge/catalogue.py knowledge/models.py $(wildcard knowledge/data/*.yaml) $(shell find data rasa_addons/components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null))
 TRAIN_HASH := $(shell cat $(TRAIN_INPUTS) | sha256sum | cut -c1-12)
 MODEL := models/partner-assistant-$(TRAIN_HASH).tar.gz
 

@@ -5,9 +5,11 @@ user's text, Rasa's entities (as hints) and the slots, get an ``Answer``, send i
 text with suggestion buttons, and remember what it was about in ``last_doc_id``,
 ``last_doc_kind`` and ``competency``/``course``.
 
-The message is embedded once per turn: Rasa's NLU keeps its MiniLM embedding in the
-parse data (``rasa_addons/components/minilm_featurizer.py``), and the search uses it
-when the text answered is the message itself (not a button payload made a question).
+The message is embedded and tagged once per turn: Rasa's NLU keeps its MiniLM
+embedding and the catalogue names it tagged in the parse data
+(``rasa_addons/components/minilm_featurizer.py``, ``catalogue_entity_extractor.py``),
+and the answer uses them when the text answered is the message itself (not a button
+payload made a question).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import OffLoopAction
 from knowledge.answers import Answer, AnswerContext, answer_question
+from knowledge.entity_tagger import payload_values, tagged_message
 from knowledge.followups import answer_followup, list_courses
 from knowledge.minilm_onnx import EMBEDDING_PROPERTY
 from partners import messages
@@ -66,7 +69,7 @@ def nlu_embedding(tracker: Tracker, text: str) -> Mapping[str, Any] | None:
 
 
 def context_of(tracker: Tracker, text: str = "") -> AnswerContext:
-    """Collect what the conversation knows: Rasa's entities first, then the slots.
+    """Collect what the conversation knows: the message's entities first, then the slots.
 
     Args:
         tracker: The conversation.
@@ -75,17 +78,14 @@ def context_of(tracker: Tracker, text: str = "") -> AnswerContext:
 
     """
     entities: list[dict[str, Any]] = tracker.latest_message.get("entities") or []
-    hints = tuple(
-        str(entity["value"])
-        for entity in entities
-        if entity.get("entity") in ("competency", "course") and entity.get("value")
-    )
+    hints = tuple(payload_values(entities, ("competency", "course")))
     return AnswerContext(
         last_doc_id=tracker.get_slot("last_doc_id"),
         competency=latest_entities(tracker, "competency") or tracker.get_slot("competency"),
         course=latest_entities(tracker, "course") or tracker.get_slot("course"),
         hints=hints,
         text_embedding=nlu_embedding(tracker, text),
+        tagged=tagged_message(tracker.latest_message),
     )
 
 
@@ -146,6 +146,10 @@ class KnowledgeAction(OffLoopAction[Answer | None]):
         if reply is None:
             dispatcher.utter_message(text=ASK_SOMETHING, outcome="fallback")
             return []
+        if reply.unknown and tracker.get_slot(reply.unknown) is not None:
+            # A name the catalogue lacks ("the Quantum Baking competency"): the slot
+            # holds no guess the NLU made from part of it ("Baking" as Banking).
+            return [*send(dispatcher, reply), SlotSet(reply.unknown, None)]
         return send(dispatcher, reply)
 
 

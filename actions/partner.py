@@ -19,6 +19,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import OffLoopAction
 from actions.linking import link_offer
+from knowledge.entities import message_entities
+from knowledge.entity_tagger import tagged_message
 from partners import messages
 from partners.context import PartnerContext
 from partners.identity import verified_identity
@@ -170,12 +172,14 @@ class ActionWhatIf(PartnerAction):
             found = catalogue.competencies.get(str(value)) or catalogue.find_competency(str(value))
             if found:
                 hints.append(found.id)
+        tagged = tagged_message(request.tracker.latest_message)
         answer = answer_what_if(
             catalogue,
             request.snapshot,
             str(request.tracker.latest_message.get("text") or ""),
             recorded_tier=request.status.recorded_tier,
             today=request.context.today(),
+            extract=lambda text: message_entities(text, tagged),  # the NLU's tags, if current
             hinted_competencies=hints,
         )
         if answer.outcome is None:

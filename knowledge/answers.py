@@ -18,7 +18,8 @@ from knowledge import live
 from knowledge.catalogue import Catalogue
 from knowledge.document_text import country_doc_id, tier_doc_id
 from knowledge.embedder import Vectors
-from knowledge.entities import EntityMatch, extract_entities
+from knowledge.entities import EntityMatch, message_entities
+from knowledge.entity_tagger import TaggedText
 from knowledge.models import Document
 from knowledge.names import (
     SUGGESTION_COUNT,
@@ -59,12 +60,17 @@ class AnswerContext:
         last_doc_id: The document the previous answer was about.
         competency: A competency the user named earlier (id, name or alias).
         course: A course the user named earlier (id or title).
-        hints: Competencies and courses Rasa's NLU found in this message (ids,
-            names or aliases); they lift those documents like recognised names.
+        hints: Competencies and courses a button's payload names (ids, names or
+            aliases; ``entity_tagger.payload_values``); they lift those documents
+            like recognised names.
         text_embedding: The embedding Rasa's NLU computed of exactly the text being
             answered, as packed in the parse data (``minilm_onnx.pack_vector``):
             searching that text uses it instead of embedding the text again, if the
             search's model made it (``SearchEngine.vector_from``).
+        tagged: The catalogue names Rasa's NLU tagged in the message
+            (``entity_tagger.tagged_message``): the answer uses them instead of
+            tagging the text again, if they are the live release's names for the
+            text being answered (``entities.message_entities``).
 
     """
 
@@ -73,6 +79,7 @@ class AnswerContext:
     course: str | None = None
     hints: tuple[str, ...] = ()
     text_embedding: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    tagged: TaggedText | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,10 @@ class Answer:
         doc: The document the answer is about (for follow-ups), if any.
         sample_figures: Figure paths the text states that are sample values (the
             text then ends with the sample label).
+        unknown: ``competency`` or ``course`` when the message names one the
+            catalogue lacks ("the Quantum Baking competency"): a guess at a known
+            one in the same words ("Baking" as Banking) is no longer what the
+            conversation is about.
 
     """
 
@@ -94,6 +105,7 @@ class Answer:
     suggestions: list[tuple[str, str]] = field(default_factory=list)
     doc: Document | None = None
     sample_figures: tuple[str, ...] = ()
+    unknown: str | None = None
 
     @property
     def known(self) -> bool:
@@ -121,14 +133,23 @@ def grounded(text: str, documents: Sequence[Document]) -> Answer:
     )
 
 
-def dont_know(subject: str | None, suggestions: Sequence[tuple[str, str]]) -> Answer:
-    """Say the assistant does not know, offering close matches when there are any."""
+def dont_know(
+    subject: str | None, suggestions: Sequence[tuple[str, str]], unknown: str | None = None
+) -> Answer:
+    """Say the assistant does not know, offering close matches when there are any.
+
+    Args:
+        subject: What is not known, for the text.
+        suggestions: ``(doc id, title)`` of close matches.
+        unknown: The kind of a name the message gives that the catalogue lacks.
+
+    """
     text = f"{DONT_KNOW}" + (f" ({subject})" if subject else "") + "."
     if suggestions:
         text += " Did you mean " + ", ".join(f"**{title}**" for _, title in suggestions) + "?"
     else:
         text += " I can answer questions about competencies, tiers, benefits and courses."
-    return Answer(text=text, suggestions=list(suggestions))
+    return Answer(text=text, suggestions=list(suggestions), unknown=unknown)
 
 
 def entity_boosts(text: str, entities: Sequence[EntityMatch]) -> dict[str, float]:
@@ -158,7 +179,7 @@ def ranked_hits(
 
     Args:
         text: The question.
-        entities: What ``extract_entities`` found in it.
+        entities: What the entity tagger found in it (``message_entities``).
         k: How many hits.
         hinted: Further document ids to lift (from Rasa's entities).
         vector: The text's embedding, when already computed.
@@ -172,7 +193,8 @@ def ranked_hits(
 
 def unknown_competency_answer(name: str, catalogue: Catalogue) -> Answer:
     """Say there is no such competency and suggest the closest ones."""
-    return dont_know(f"no competency is called {name}", competency_suggestions(name, catalogue))
+    suggestions = competency_suggestions(name, catalogue)
+    return dont_know(f"no competency is called {name}", suggestions, unknown="competency")
 
 
 @live.pinned()  # one release for the whole turn, whatever is installed meanwhile
@@ -192,7 +214,7 @@ def answer_question(text: str, context: AnswerContext | None = None) -> Answer:
     """
     context = context or AnswerContext()
     catalogue = live.current().catalogue
-    entities = extract_entities(text)
+    entities = message_entities(text, context.tagged)
     hinted = hinted_ids(context.hints, catalogue)
     missing = unknown_competency(text, entities)
     if missing and not any(doc_id in catalogue.competency_by_id for doc_id in hinted):
@@ -202,7 +224,7 @@ def answer_question(text: str, context: AnswerContext | None = None) -> Answer:
     if missing_course:
         hits = search(text, k=SUGGESTION_COUNT, kind="course", vector=vector)
         suggestions = [(hit.doc_id, hit.title) for hit in hits]
-        return dont_know(f"there is no course {missing_course}", suggestions)
+        return dont_know(f"there is no course {missing_course}", suggestions, unknown="course")
     hits, relevance = ranked_hits(text, entities, hinted=hinted, vector=vector)
     if not hits or relevance < ANSWER_THRESHOLD:
         return dont_know(None, [(hit.doc_id, hit.title) for hit in hits[:SUGGESTION_COUNT]])

@@ -1,10 +1,11 @@
 """Build the search index: ``python -m knowledge.build [--check] [--force]``.
 
 Steps: export the ONNX model if ``var/onnx/`` is not current, load and validate the
-catalogue, then embed every document into ``var/index/``. A build is incremental:
-nothing happens ("index up to date") when the sources and model match the manifest,
-and otherwise only documents whose embedded text changed are re-embedded (vectors
-are cached by text hash in the previous index).
+catalogue, then embed every document into ``var/index/`` and write the catalogue's
+entity vocabulary beside it (the Rasa model's tagger, ``knowledge.entity_tagger``).
+A build is incremental: nothing happens ("index up to date") when the sources and
+model match the manifest, and otherwise only documents whose embedded text changed
+are re-embedded (vectors are cached by text hash in the previous index).
 
 Exit codes: 0 done or up to date; 1 ``--check`` found the index out of date; 2 the
 catalogue is invalid (the message says what is wrong).
@@ -26,6 +27,7 @@ from tqdm import tqdm
 
 from knowledge import minilm_onnx, onnx_export
 from knowledge.embedder import Embedder, Vectors, default_onnx_dir, onnx_embedder
+from knowledge.entity_tagger import VOCABULARY_FILE
 from knowledge.index import (
     DATA_DIR,
     IndexMismatchError,
@@ -190,6 +192,8 @@ def is_up_to_date(index_dir: Path, onnx_dir: Path, data_dir: Path = DATA_DIR) ->
         return False
     file_sha256 = minilm_onnx.files_sha256(onnx_dir / onnx_export.INT8_FILE)
     model_sha256 = minilm_onnx.runtime_sha256(file_sha256)
+    if not (index_dir / VOCABULARY_FILE).is_file():
+        return False
     return _current_index(index_dir, model_sha256, source_sha256(data_dir)) is not None
 
 
@@ -210,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if current else 1
 
     from knowledge.catalogue import CatalogueError, documents, load_catalogue
+    from knowledge.entities import catalogue_vocabulary
 
     print("[1/3] loading the catalogue", flush=True)
     try:
@@ -223,6 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     print("[3/3] indexing", flush=True)
     embedder = onnx_embedder(onnx_dir, threads=os.cpu_count() or 1)
     build_index(docs, embedder, index_dir, source_sha256(args.data_dir), force=args.force)
+    # The Rasa model's entity tagger knows the same names (knowledge.entity_tagger).
+    vocabulary = catalogue_vocabulary(catalogue, docs)
+    if vocabulary.write(index_dir / VOCABULARY_FILE):
+        print(f"wrote the entity vocabulary {vocabulary.id} to {index_dir}", flush=True)
     return 0
 
 

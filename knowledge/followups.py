@@ -20,7 +20,7 @@ from knowledge.answers import (
     unknown_competency_answer,
 )
 from knowledge.catalogue import Catalogue
-from knowledge.entities import EntityMatch, extract_entities
+from knowledge.entities import EntityMatch, message_entities
 from knowledge.models import Competency, Course, Document
 from knowledge.names import resolve_competency, resolve_course, unknown_competency
 from knowledge.search import get_document
@@ -182,7 +182,7 @@ def answer_followup(text: str, context: AnswerContext | None = None) -> Answer:
     """
     context = context or AnswerContext()
     catalogue = live.current().catalogue
-    entities = extract_entities(text)
+    entities = message_entities(text, context.tagged)
     missing = unknown_competency(text, entities)
     if missing:
         return unknown_competency_answer(missing, catalogue)
@@ -209,7 +209,7 @@ def list_courses(text: str, context: AnswerContext | None = None) -> Answer:
     """List the courses that count toward the competency named or discussed last."""
     context = context or AnswerContext()
     catalogue = live.current().catalogue
-    entities = extract_entities(text)
+    entities = message_entities(text, context.tagged)
     missing = unknown_competency(text, entities)
     if missing:
         return unknown_competency_answer(missing, catalogue)

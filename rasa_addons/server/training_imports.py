@@ -2,19 +2,19 @@
 
 With no TensorFlow component in config.yml, a served model never runs TensorFlow, yet
 Rasa 3.6 imports it on the way to serving: about 4.5 s of the cold start and 400 MB of
-the server's 740 MB (docs/benchmarks.md). Three paths lead there, each closed here or
+the server's 740 MB (docs/benchmarks.md). Four paths lead there, each closed here or
 beside it:
 
 - ``rasa.utils.train_utils`` imports TensorFlow's training callbacks at its top, and
   every policy imports it (``policy`` -> ``tracker_featurizers`` ->
   ``single_state_featurizer`` -> ``nlu.extractors.extractor``). It is registered
   here as a ``DeferredModule``: its code runs at the first read of one of its names.
-  Serving reads none: the one that Rasa's CRF extractor reads at load,
-  ``init_split_entities``, our extractor computes itself
-  (rasa_addons/components/crf_entity_extractor.py).
+  Serving reads none.
 - Loading a model reads its *training* graph too, and imports each of its classes;
   the recipe validator's module imports DIET and TED. The server reads that graph
   without importing them (``rasa_addons.server.model_metadata``, in the patch list).
+- spaCy's thinc imports TensorFlow whenever it is installed; the catalogue entity
+  tagger imports spaCy with TensorFlow kept out (``knowledge.entity_tagger``).
 - TensorFlow itself, if something still loads it, imports jax for a converter Rasa
   never runs: jax is kept out (``sys.modules["jax"] = None``).
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import difflib
 
-from knowledge.entities import extract_entities
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from knowledge.entities import extract_entities, recognizer
+from knowledge.entity_tagger import FUZZY_CUTOFF, CloseMatcher
 
 
 def found(text: str) -> list[tuple[str, str]]:
@@ -76,3 +81,36 @@ def test_short_form_value_is_the_competency_name() -> None:
         0,
         3,
     )
+
+
+FUZZY_KEYS = ["platinum", "germany", "security operations", "hybrid cloud", "kubernets", "ab"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    word=st.text(alphabet="abcegilmnoprstuy -", min_size=1, max_size=22),
+    keys=st.lists(st.text(alphabet="abcegilmnoprstuy", min_size=1, max_size=12), max_size=8),
+)
+def test_close_matches_are_difflibs(word: str, keys: list[str]) -> None:
+    # The tagger's typo search screens all names at once; what it finds is difflib's.
+    for candidates in (FUZZY_KEYS, keys, FUZZY_KEYS + keys):
+        expected = difflib.get_close_matches(word, candidates, n=1, cutoff=FUZZY_CUTOFF)
+        found = CloseMatcher(candidates, FUZZY_CUTOFF).closest(word)
+        assert found == (expected[0] if expected else None), (word, candidates)
+
+
+def test_close_matches_of_the_catalogues_names_are_difflibs() -> None:
+    keys = sorted({term.value.casefold() for term in recognizer().vocabulary.terms})
+    matcher = CloseMatcher(keys, FUZZY_CUTOFF)
+    words = ["platnum", "germny", "securty operations", "hybird cloud", "quantum", "ab"]
+    for word in words + [key[:-1] for key in keys] + [key[1:] + "x" for key in keys]:
+        expected = difflib.get_close_matches(word, keys, n=1, cutoff=FUZZY_CUTOFF)
+        assert matcher.closest(word) == (expected[0] if expected else None), word
+
+
+def test_a_tie_goes_to_the_key_difflib_picks() -> None:
+    keys = ["abcdefh", "abcdefi", "abcdefj"]
+    expected = difflib.get_close_matches("abcdefg", keys, n=1, cutoff=FUZZY_CUTOFF)
+    assert expected == ["abcdefj"]
+    for order in (keys, keys[::-1]):
+        assert CloseMatcher(order, FUZZY_CUTOFF).closest("abcdefg") == "abcdefj"
