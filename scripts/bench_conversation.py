@@ -4,7 +4,8 @@
 what turn 1 costs. In one run it starts our stack (scripts/launch.py: the app, Rasa and
 the demo portal) and a stock ``rasa init`` bot (trained once into the var folder if it
 has no model yet), then sends 300 turns of one conversation to each, alternating turn by
-turn so that both meet the same minute of this shared machine:
+turn so that both meet the same minute of this shared machine, each turn after a short
+pause in which what the previous one left running settles:
 
 - ours, through the app as a signed-in partner (``POST /v1/chat``, the web widget's
   path): greetings, knowledge questions and follow-ups on them, tier status and
@@ -57,6 +58,7 @@ TURNS = 300
 # "just close the gap", the dearest turn, at the end with one at the start).
 LAST_TURNS = 24
 BLOCK = 50
+SETTLE_SECONDS = 0.05
 RATE_LIMITS = ("CHAT_PER_ADDRESS", "CHAT_PER_ACCOUNT", "API_PER_ADDRESS", "API_PER_ACCOUNT")
 # One partner's conversation: every kind of turn the widget sees, in an order whose
 # follow-ups follow what they refer to. Forms are entered and left within the cycle.
@@ -202,6 +204,9 @@ def converse(
     timings: dict[str, list[float]] = {}
 
     def send(name: str, conversation: OurConversation | StockConversation, text: str) -> None:
+        # What the previous turn left running (the stock bot's, 300 ms at the end, or a
+        # stack's own writes after its answer) settles before this one is timed.
+        time.sleep(SETTLE_SECONDS)
         cpu = cpu_seconds(processes[name.split()[0]])
         latency = conversation.send(text)
         timings.setdefault(name, []).append(latency)
@@ -224,8 +229,11 @@ def converse(
                 # Each goes first every other round. Always second, right after its
                 # twin of the same kind, the new conversation came out 1.4x faster in
                 # wall time but only 1.1x in CPU time than the long one, which always
-                # came right after the other stack's turns.
-                if turn % 2:
+                # came right after the other stack's turns. And the stock bot's order
+                # turns every second round: turning with ours, its long conversation's
+                # turn (300 ms at the end) always came right before our long one's,
+                # and its new one's right before our new one's.
+                if (turn if name == "ours" else turn // 2) % 2:
                     sends.reverse()
             for sent in sends:
                 send(*sent)
@@ -288,7 +296,10 @@ def render_section(figures: dict[str, dict], loads: tuple[str, str], turns: int)
             f"{os.cpu_count()} CPUs: {turns} turns of one conversation to our stack (a "
             "signed-in partner through the app: greetings, knowledge questions and "
             "follow-ups, tier status, recommendations, thanks) and to a stock `rasa init` "
-            "bot (its own intents, REST channel), one turn to each in turn. During the "
+            "bot (its own intents, REST channel), one turn to each in turn, each timed "
+            f"after a pause of {SETTLE_SECONDS * 1000:.0f} ms (a person's turns are seconds "
+            "apart; back to back, whatever the stock bot's 300 ms turns left running slowed "
+            "the turn after them). During the "
             f"last {LAST_TURNS} turns a new conversation with each gets its first "
             f"{LAST_TURNS} turns, interleaved (each first every other round): this shared "
             "machine's speed drifts between minutes, and the new conversation shows what a "

@@ -248,7 +248,7 @@ class TrackerWithCachedHistory(DialogueStateTracker):
             new_events = list(itertools.islice(events, kept.count, None))
             continues = kept.count == 0 or events[kept.count - 1] is kept.last_event
             if continues and not _loop_names(new_events) - kept.loop_names:
-                applied = list(kept.applied)
+                applied = kept.applied  # only ever handed out as a copy: continued in place
                 for event in new_events:
                     applied = self._apply(event, applied, kept.loop_names)
                 last_event = events[-1] if count else None
