@@ -78,14 +78,17 @@ WORKDIR /srv/partner-assistant
 COPY config.yml domain.yml credentials.yml endpoints.yml ./
 COPY data data
 COPY rasa_addons rasa_addons
-# The two stdlib-light modules the Rasa side shares with the app: the MiniLM loader
-# (knowledge/minilm_onnx.py) and the public-URL default (partners/public_url.py).
-COPY knowledge/__init__.py knowledge/minilm_onnx.py knowledge/
+# The modules the Rasa side shares with the app, light on imports: the MiniLM loader
+# (knowledge/minilm_onnx.py), the catalogue entity tagger (knowledge/entity_tagger.py)
+# and the public-URL default (partners/public_url.py).
+COPY knowledge/__init__.py knowledge/minilm_onnx.py knowledge/entity_tagger.py knowledge/
 COPY partners/__init__.py partners/public_url.py partners/
 COPY deploy/endpoints.production.yml deploy/endpoints.production.yml
-# The NLU's MiniLM featurizer copies the ONNX model into the trained model, so the Rasa
-# image needs nothing from var/ afterwards (rasa_addons/components/minilm_featurizer.py).
+# The NLU's MiniLM featurizer and entity tagger copy the ONNX model and the catalogue's
+# vocabulary into the trained model, so the Rasa image needs nothing from var/
+# afterwards (rasa_addons/components/minilm_featurizer.py, catalogue_entity_extractor.py).
 COPY --from=app-build /srv/partner-assistant/var/onnx var/onnx
+COPY --from=app-build /srv/partner-assistant/var/index/entity_vocabulary.json var/index/
 RUN rasa train --fixed-model-name partner-assistant --out models \
     && rm -rf var .rasa \
     && python -m compileall -q rasa_addons knowledge partners

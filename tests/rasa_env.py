@@ -6,8 +6,8 @@ need both sides (an action's output rendered by the Slack channel, the launcher'
 arguments parsed by Rasa, the NLU pipeline trained from the app's data): they run in
 the app environment, where Rasa is not installed, and hand the Rasa part to a module
 run in the Rasa environment (``run_rasa_module``; most live in tests/rasa_side/) that
-prints one JSON line. Those modules are ordinary code, linted and type-checked in the
-Rasa environment (``make typecheck``).
+reports its result as JSON (``report``). Those modules are ordinary code, linted and
+type-checked in the Rasa environment (``make typecheck``).
 
 Without ``.venv-rasa`` these tests skip on a developer's machine, but fail under
 ``make test`` (which builds the environment and sets ``PA_TEST_RASA_ENV=required``) and
@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+# Where a module run by ``run_rasa_module`` writes its result. Not its standard output,
+# which Rasa's structured log shares: a megabyte of JSON there once came back cut at
+# 128 KB (exit status 0) on a loaded machine.
+RESULT_VARIABLE = "PA_RASA_MODULE_RESULT"
+
+
+def report(result: Any) -> None:
+    """Hand ``result`` (JSON) back to ``run_rasa_module``; print it when run by hand."""
+    text = json.dumps(result)
+    path = os.environ.get(RESULT_VARIABLE)
+    if path:
+        Path(path).write_text(text, encoding="utf-8")
+    else:
+        print(text)
 
 
 def running_in_ci() -> bool:
@@ -60,7 +75,7 @@ def rasa_env_variables() -> dict[str, str]:
 
 
 def run_rasa_module(module: str, *args: str) -> Any:
-    """Run ``python -m module args`` in the Rasa environment; return its last line as JSON.
+    """Run ``python -m module args`` in the Rasa environment; return what it ``report``-ed.
 
     Args:
         module: A module run in the Rasa environment, e.g. ``tests.rasa_side.slack_blocks``.
@@ -68,14 +83,16 @@ def run_rasa_module(module: str, *args: str) -> Any:
 
     """
     require_rasa_env()
-    done = subprocess.run(
-        [str(RASA_PYTHON), "-m", module, *args],
-        cwd=ROOT,
-        env=rasa_env_variables(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"{module} failed in the Rasa environment:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    with tempfile.TemporaryDirectory() as folder:
+        result = Path(folder) / "result.json"
+        done = subprocess.run(
+            [str(RASA_PYTHON), "-m", module, *args],
+            cwd=ROOT,
+            env={**rasa_env_variables(), RESULT_VARIABLE: str(result)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0 or not result.is_file():
+            pytest.fail(f"{module} failed in the Rasa environment:\n{done.stderr[-3000:]}")
+        return json.loads(result.read_text(encoding="utf-8"))

@@ -7,7 +7,9 @@ here; building and running the images is left to a machine with Docker (docs/dep
 
 from __future__ import annotations
 
+import ast
 import re
+import shlex
 
 from tests.deploy.deploy_files import (
     DOCKERFILE,
@@ -96,3 +98,23 @@ def test_no_secret_is_set_at_build_time():
                 names = re.findall(r"(\w+)=", args) or [args.split()[0]]
                 leaked = [name for name in names if SECRET_WORDS.search(name)]
                 assert not leaked, f"{stage.name}: {keyword} {leaked} would stay in the image"
+
+
+def test_the_rasa_image_holds_every_app_module_the_rasa_side_imports():
+    # rasa_addons/ runs in the Rasa image, which copies only the app's modules it needs.
+    copied = {
+        source
+        for args in dockerfile_stages()["rasa-build"].arguments("COPY")
+        if "--from=" not in args
+        for source in shlex.split(args)[:-1]
+    }
+    imported = set()
+    for path in (ROOT / "rasa_addons").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                top = node.module.split(".")[0]
+                if top in ("knowledge", "partners", "settings", "bot", "actions"):
+                    imported.add(node.module.replace(".", "/") + ".py")
+    assert imported, "rasa_addons imports nothing of the app: this test reads imports wrong"
+    missing = sorted(module for module in imported if module not in copied)
+    assert missing == [], f"the rasa-build stage lacks {missing}"

@@ -6,7 +6,7 @@ environment); here the server entry point adds the token from the environment
 
     .venv-rasa/bin/python -m tests.rasa_side.rasa_arguments ARGS_JSON ENVIRON_JSON
 
-Prints ``{"auth_token", "port", "model"}`` as parsed, or ``{"refused": reason}`` when
+Reports ``{"auth_token", "port", "model"}`` as parsed, or ``{"refused": reason}`` when
 the entry point refuses to start.
 """
 
@@ -19,6 +19,7 @@ from typing import Any
 from rasa.__main__ import create_argument_parser
 
 from rasa_addons.server import rasa_arguments
+from tests.rasa_env import report
 
 
 def parsed(argv: list[str], environ: dict[str, str]) -> dict[str, Any]:
@@ -33,7 +34,7 @@ def parsed(argv: list[str], environ: dict[str, str]) -> dict[str, Any]:
 
 def main(argv: list[str]) -> None:
     """Print ``parsed`` for the arguments and environment given as JSON in ``argv``."""
-    print(json.dumps(parsed(json.loads(argv[0]), json.loads(argv[1]))))
+    report(parsed(json.loads(argv[0]), json.loads(argv[1])))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ tests/partners/analytics/test_retention_rasa.py runs this in the Rasa environmen
 Conversations are written with Rasa's own classes; then the app's purge (the command
 ``PURGE_JSON``, run in the app environment) runs in the middle of this process, as the
 daily job would while Rasa serves; then the next turn of a conversation that never
-ended is played. Prints what the store holds afterwards, read as after a restart.
+ended is played. Reports what the store holds afterwards, read as after a restart.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from rasa_addons.stores.tracker_store import SQLiteTrackerStore
+from tests.rasa_env import report
 
 DAY = 86_400.0
 INTENT = {"name": "ask_program", "confidence": 0.9}
@@ -151,7 +152,7 @@ async def run(kind: str, where: str, purge: list[str]) -> dict[str, Any]:
 def main(argv: list[str]) -> None:
     """Run the case for ``KIND WHERE PURGE_JSON`` in ``argv``; print the report."""
     kind, where, purge = argv[0], argv[1], json.loads(argv[2])
-    print(json.dumps(asyncio.run(run(kind, where, purge))))
+    report(asyncio.run(run(kind, where, purge)))
 
 
 if __name__ == "__main__":

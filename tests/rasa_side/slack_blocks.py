@@ -13,11 +13,12 @@ import json
 import sys
 
 from rasa_addons.channels.slack_channel import tier_progress_blocks
+from tests.rasa_env import report
 
 
 def main(argv: list[str]) -> None:
     """Print the blocks of the card given as JSON in ``argv[0]``."""
-    print(json.dumps(tier_progress_blocks(json.loads(argv[0]))))
+    report(tier_progress_blocks(json.loads(argv[0])))
 
 
 if __name__ == "__main__":

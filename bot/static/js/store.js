@@ -1,5 +1,7 @@
-// The signed-in state of this browser tab. Kept in sessionStorage: it survives page
-// reloads but not closing the tab, and other sites cannot read it.
+// The signed-in state of this browser tab. Kept in sessionStorage (stored.js): it
+// survives page reloads but not closing the tab, and other sites cannot read it.
+
+import { forgetStored, readStored, writeStored } from "./stored.js";
 
 const AUTH_KEY = "pa.auth";
 const LINK_CODE_KEY = "pa.linkCode";
@@ -7,20 +9,15 @@ const VISITOR_KEY = "pa.visitor";
 
 /** @returns {{token: string, partner: string, session: string|null} | null} */
 export function loadAuth() {
-  try {
-    const auth = JSON.parse(sessionStorage.getItem(AUTH_KEY) || "null");
-    return auth && typeof auth.token === "string" ? auth : null;
-  } catch {
-    return null;
-  }
+  return readStored(AUTH_KEY, (auth) => typeof auth.token === "string");
 }
 
 export function saveAuth(auth) {
-  sessionStorage.setItem(AUTH_KEY, JSON.stringify(auth));
+  writeStored(AUTH_KEY, auth);
 }
 
 export function clearAuth() {
-  sessionStorage.removeItem(AUTH_KEY);
+  forgetStored(AUTH_KEY);
 }
 
 /** A link code from /link?code=..., kept while the partner signs in. */
@@ -38,18 +35,13 @@ export function forgetLinkCode() {
 
 /** A visitor chatting without signing in: @returns {{session: string|null} | null} */
 export function loadVisitor() {
-  try {
-    const visitor = JSON.parse(sessionStorage.getItem(VISITOR_KEY) || "null");
-    return visitor && typeof visitor === "object" ? visitor : null;
-  } catch {
-    return null;
-  }
+  return readStored(VISITOR_KEY, (visitor) => typeof visitor === "object");
 }
 
 export function saveVisitor(visitor) {
-  sessionStorage.setItem(VISITOR_KEY, JSON.stringify(visitor));
+  writeStored(VISITOR_KEY, visitor);
 }
 
 export function clearVisitor() {
-  sessionStorage.removeItem(VISITOR_KEY);
+  forgetStored(VISITOR_KEY);
 }

@@ -1,4 +1,4 @@
-"""Print the parse data Rasa's NLU gives messages, one JSON line: the Rasa side of a test.
+"""Report the parse data Rasa's NLU gives messages: the Rasa side of a test.
 
 The app's tests (tests/knowledge/test_nlu_vectors.py) compare the MiniLM embedding that
 a trained model's NLU keeps in each message's parse data with what the app's query
@@ -7,20 +7,22 @@ differ). Run in the Rasa environment, from the repository root::
 
     .venv-rasa/bin/python -m tests.rasa_addons.components.nlu_embeddings MODEL TEXT...
 
-Prints ``[parse data of each text]``. The messages go through Rasa's own parsing path
-(``Agent.parse_message``: the processor's NLU graph, ``only_output_properties``), so
-what is printed is what the tracker stores and the action server receives.
+Reports ``[parse data of each text]`` (``tests.rasa_env.report``). The messages go
+through Rasa's own parsing path (``Agent.parse_message``: the processor's NLU graph,
+``only_output_properties``), so what is reported is what the tracker stores and the
+action server receives.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sys
 from typing import Any
 
 from rasa.core.agent import Agent
+
+from tests.rasa_env import report
 
 
 async def parse_all(model: str, texts: list[str]) -> list[dict[str, Any]]:
@@ -33,7 +35,7 @@ def main(argv: list[str]) -> None:
     """Parse the texts of ``argv[1:]`` with the model ``argv[0]``; print the results."""
     logging.disable(logging.WARNING)  # Rasa's and TensorFlow's notices: not the output
     model, texts = argv[0], argv[1:]
-    print(json.dumps(asyncio.run(parse_all(model, texts))))
+    report(asyncio.run(parse_all(model, texts)))
 
 
 if __name__ == "__main__":

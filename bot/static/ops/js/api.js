@@ -1,5 +1,8 @@
 // The console's calls to the app's API (same origin), with the operator's bearer token.
-// The token lives in sessionStorage: it survives a reload, not closing the tab.
+// The token lives in sessionStorage (the chat page's stored.js): it survives a reload,
+// not closing the tab.
+
+import { forgetStored, readStored, writeStored } from "../../js/stored.js";
 
 const AUTH_KEY = "pa.ops.auth";
 export const TROUBLE = "The service is having trouble right now; please try again in a minute.";
@@ -14,20 +17,15 @@ export class ApiError extends Error {
 
 /** @returns {{token: string, subject: string, role: string} | null} */
 export function loadAuth() {
-  try {
-    const auth = JSON.parse(sessionStorage.getItem(AUTH_KEY) || "null");
-    return auth && typeof auth.token === "string" ? auth : null;
-  } catch {
-    return null;
-  }
+  return readStored(AUTH_KEY, (auth) => typeof auth.token === "string");
 }
 
 export function saveAuth(auth) {
-  sessionStorage.setItem(AUTH_KEY, JSON.stringify(auth));
+  writeStored(AUTH_KEY, auth);
 }
 
 export function clearAuth() {
-  sessionStorage.removeItem(AUTH_KEY);
+  forgetStored(AUTH_KEY);
 }
 
 let onUnauthorized = () => {};
