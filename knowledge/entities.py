@@ -2,8 +2,8 @@
 
 The tagger itself (``knowledge.entity_tagger``) knows nothing of the catalogue: this
 module builds its vocabulary from a loaded catalogue (``catalogue_vocabulary``), for
-the live release (``knowledge.live``) and for the Rasa model, which the knowledge
-build writes the shipped catalogue's vocabulary for (``VOCABULARY_FILE``).
+the live release's recognizer (``knowledge.live``) and, through the file the knowledge
+build writes (``VOCABULARY_FILE``), for the Rasa model's.
 """
 
 from __future__ import annotations
