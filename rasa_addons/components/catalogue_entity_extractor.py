@@ -110,30 +110,28 @@ class CatalogueEntityExtractor(GraphComponent, EntityExtractorMixin):
         with self._model_storage.write_to(self._resource) as directory:
             shutil.copyfile(source, directory / VOCABULARY_FILE)
         self._tagger = EntityRecognizer(vocabulary)
-        annotated = [
-            (str(example.get(TEXT)), entity)
-            for example in training_data.entity_examples
-            for entity in example.get(ENTITIES) or []
-        ]
-        missed = [(text, entity) for text, entity in annotated if not self._tags(text, entity)]
+        annotated = 0
+        missed: list[tuple[str, dict[str, Any]]] = []
+        for example in training_data.entity_examples:
+            text = str(example.get(TEXT))
+            found = {(m.label, m.start, m.end) for m in self.tagger.extract(text)}
+            for entity in example.get(ENTITIES) or []:
+                annotated += 1
+                if (entity[ENTITY_ATTRIBUTE_TYPE], entity["start"], entity["end"]) not in found:
+                    missed.append((text, entity))
         logger.info(
             "%s stored vocabulary %s (%d terms); it tags %d of %d annotated entities "
             "(Rasa's warning that no extractor is trained on them is right: none needs to be)",
             type(self).__name__,
             vocabulary.id,
             len(vocabulary.terms),
-            len(annotated) - len(missed),
-            len(annotated),
+            annotated - len(missed),
+            annotated,
         )
         for text, entity in missed:  # names the catalogue lacks, as a rule ("Quantum Computing")
             span = text[entity["start"] : entity["end"]]
             logger.info("not tagged as %s: %r in %r", entity[ENTITY_ATTRIBUTE_TYPE], span, text)
         return self._resource
-
-    def _tags(self, text: str, entity: dict[str, Any]) -> bool:
-        """Tell whether the tagger finds an annotated entity (label and span) in ``text``."""
-        wanted = (entity[ENTITY_ATTRIBUTE_TYPE], entity["start"], entity["end"])
-        return any((m.label, m.start, m.end) == wanted for m in self.tagger.extract(text))
 
     @property
     def tagger(self) -> EntityRecognizer:

@@ -43,12 +43,8 @@ def taggings(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield tagged
 
 
-def _nlu_tagged(fixture: str, vocabulary_id: str | None = None) -> dict[str, Any]:
-    """The fixture's tracker, its message tagged as Rasa's NLU tags it."""
-    return _nlu_tagged_state(tracker_state(fixture), vocabulary_id)
-
-
-def _nlu_tagged_state(state: dict[str, Any], vocabulary_id: str | None = None) -> dict[str, Any]:
+def _nlu_tagged(state: dict[str, Any], vocabulary_id: str | None = None) -> dict[str, Any]:
+    """A tracker's state, its message tagged as Rasa's NLU tags it."""
     message = state["latest_message"]
     live = recognizer()
     message["entities"] = [rasa_entity(m) for m in live.extract(message["text"])]
@@ -63,7 +59,7 @@ def _answer(state: dict[str, Any]) -> str:
 
 
 def test_the_answer_uses_the_nlus_tags_and_tags_nothing_again(taggings: list[str]) -> None:
-    state = _nlu_tagged("ask_competency")
+    state = _nlu_tagged(tracker_state("ask_competency"))
     taggings.clear()
 
     answer = _answer(state)
@@ -73,7 +69,7 @@ def test_the_answer_uses_the_nlus_tags_and_tags_nothing_again(taggings: list[str
 
 
 def test_tags_of_another_catalogue_release_are_not_used(taggings: list[str]) -> None:
-    state = _nlu_tagged("ask_competency", vocabulary_id="0" * 16)
+    state = _nlu_tagged(tracker_state("ask_competency"), vocabulary_id="0" * 16)
     taggings.clear()
 
     answer = _answer(state)
@@ -85,7 +81,7 @@ def test_tags_of_another_catalogue_release_are_not_used(taggings: list[str]) -> 
 def test_the_tags_decide_what_the_answer_is_about(taggings: list[str]) -> None:
     # The NLU's matches, not a second tagging, say what the message names: had the NLU
     # found no competency in it, the question would be answered as a general one.
-    state = _nlu_tagged("ask_competency")
+    state = _nlu_tagged(tracker_state("ask_competency"))
     state["latest_message"]["entities"] = []
     taggings.clear()
 
@@ -101,7 +97,7 @@ def test_a_guess_inside_an_unknown_name_is_not_kept(taggings: list[str]) -> None
     # exist, so the answer says so and the slot the guess filled is emptied.
     state = tracker_state("ask_competency")
     state["latest_message"]["text"] = "what does the Quantum Baking competency require?"
-    state = _nlu_tagged_state(state)
+    state = _nlu_tagged(state)
     assert state["latest_message"]["entities"][0]["value"] == "C-FINANCIAL-SERVICES"
     state["slots"]["competency"] = "C-FINANCIAL-SERVICES"  # domain.yml: from_entity
     dispatcher = CollectingDispatcher()

@@ -15,46 +15,28 @@ app, in its own environment, checks that:
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from knowledge.answers import AnswerContext, answer_question
 from knowledge.entities import extract_entities, recognizer
 from knowledge.entity_tagger import VOCABULARY_PROPERTY, tagged_message
 from tests.conftest import model_path
+from tests.knowledge.question_sets import all_questions
+from tests.nlu.nlu_files import HELDOUT_FILE, TRAINING_FILES, annotated, intent_examples, nlu_blocks
 from tests.rasa_env import run_rasa_module
 
-ROOT = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).parent
-ANNOTATION = re.compile(r"\[([^\]]+)\]\((\w+)\)")
 PAYLOAD = '/ask_competency{"competency": "C-SECURITY"}'
 TYPOS = "what do platnum partners get in germny? and the sec competency?"
-
-
-def _questions() -> list[str]:
-    in_scope = yaml.safe_load((HERE / "retrieval_questions.yaml").read_text())
-    out_of_scope = yaml.safe_load((HERE / "out_of_scope_questions.yaml").read_text())
-    return [item["question"] for item in in_scope] + list(out_of_scope)
-
-
-def _nlu_examples() -> list[str]:
-    texts: list[str] = []
-    for path in [*sorted((ROOT / "data" / "nlu").glob("*.yml")), ROOT / "tests/nlu/heldout.yml"]:
-        for block in yaml.safe_load(path.read_text()).get("nlu", []):
-            if "intent" in block:
-                lines = block["examples"].splitlines()
-                texts += [ANNOTATION.sub(r"\1", line[2:].strip()) for line in lines if line.strip()]
-    return texts
 
 
 @pytest.fixture(scope="module")
 def parsed() -> dict[str, dict[str, Any]]:
     """The parse data the trained model's NLU gives each text."""
-    texts = list(dict.fromkeys([*_questions(), *_nlu_examples(), TYPOS, PAYLOAD]))
+    examples = intent_examples(nlu_blocks(*TRAINING_FILES, HELDOUT_FILE)).values()
+    plain = [annotated(example)[0] for texts in examples for example in texts]
+    texts = list(dict.fromkeys([*all_questions(), *plain, TYPOS, PAYLOAD]))
     module = "tests.rasa_addons.components.nlu_embeddings"
     results: list[dict[str, Any]] = run_rasa_module(module, model_path(), *texts)
     return {result["text"]: result for result in results}
@@ -98,7 +80,7 @@ def test_the_slots_get_catalogue_ids_and_names(parsed: dict[str, dict[str, Any]]
 def test_answers_with_the_nlus_tags_are_the_answers_as_before(
     parsed: dict[str, dict[str, Any]],
 ) -> None:
-    for question in _questions():
+    for question in all_questions():
         tagged = tagged_message(parsed[question])
         assert answer_question(question, AnswerContext(tagged=tagged)) == answer_question(
             question

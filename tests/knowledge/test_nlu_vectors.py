@@ -16,12 +16,10 @@ parsing path) and the app, in its own environment, checks that:
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import yaml
 
 from knowledge import onnx_export
 from knowledge.answers import AnswerContext, answer_question, ranked_hits
@@ -30,24 +28,18 @@ from knowledge.entities import extract_entities
 from knowledge.minilm_onnx import EMBEDDING_PROPERTY, pack_vector, unpack_vector, vectors_id
 from knowledge.search import engine
 from tests.conftest import model_path
+from tests.knowledge.question_sets import all_questions
 from tests.rasa_env import run_rasa_module
 
-HERE = Path(__file__).parent
 # Longer than the featurizer's 128 word pieces: the NLU truncates it, the app would
 # not, so no embedding travels and the search embeds the text itself.
 LONG_TEXT = "what does the security competency require " * 20
 
 
-def _questions() -> list[str]:
-    in_scope = yaml.safe_load((HERE / "retrieval_questions.yaml").read_text())
-    out_of_scope = yaml.safe_load((HERE / "out_of_scope_questions.yaml").read_text())
-    return [item["question"] for item in in_scope] + list(out_of_scope)
-
-
 @pytest.fixture(scope="module")
 def parsed() -> dict[str, dict[str, Any]]:
     """The parse data the trained model's NLU gives each question (and a long text)."""
-    texts = [*_questions(), LONG_TEXT.strip()]
+    texts = [*all_questions(), LONG_TEXT.strip()]
     module = "tests.rasa_addons.components.nlu_embeddings"
     results: list[dict[str, Any]] = run_rasa_module(module, model_path(), *texts)
     return {result["text"]: result for result in results}
@@ -69,7 +61,7 @@ def test_the_nlu_embeds_a_message_exactly_as_the_search_would(
         "the app (compare `pip show onnxruntime` in .venv and .venv-rasa): one version "
         "in both lets a message be embedded once"
     )
-    for question in _questions():
+    for question in all_questions():
         vector = _nlu_vector(parsed[question])
         assert vector is not None, question
         own = embedder.embed_one(question).astype(np.float32)
@@ -89,7 +81,7 @@ def test_the_nlu_embeds_a_message_exactly_as_the_search_would(
 def test_searching_with_the_nlus_embedding_answers_as_before(
     parsed: dict[str, dict[str, Any]],
 ) -> None:
-    for question in _questions():
+    for question in all_questions():
         packed = parsed[question][EMBEDDING_PROPERTY]
         entities = extract_entities(question)
         before, relevance = ranked_hits(question, entities)

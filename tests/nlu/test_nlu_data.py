@@ -7,8 +7,6 @@ map to its id, or a flow that the domain does not declare.
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,42 +15,30 @@ import yaml
 from knowledge import live
 from knowledge.entities import extract_entities
 from knowledge.names import resolve_competency, resolve_course
-
-ROOT = Path(__file__).resolve().parents[2]
-ANNOTATION = re.compile(r"\[([^\]]+)\]\((\w+)\)")
-
-
-def _examples(block: dict[str, Any]) -> list[str]:
-    return [line[2:].strip() for line in block["examples"].splitlines() if line.strip()]
+from tests.nlu.nlu_files import (
+    ANNOTATION,
+    HELDOUT_FILE,
+    ROOT,
+    TRAINING_FILES,
+    annotated,
+    block_examples,
+    intent_examples,
+    nlu_blocks,
+)
 
 
 def _plain(text: str) -> str:
     return " ".join(ANNOTATION.sub(r"\1", text).lower().split())
 
 
-def _nlu_blocks(*paths: Path) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = []
-    for path in paths:
-        blocks += yaml.safe_load(path.read_text()).get("nlu", [])
-    return blocks
-
-
-def _intents(blocks: list[dict[str, Any]]) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for block in blocks:
-        if "intent" in block:
-            found.setdefault(block["intent"], []).extend(_examples(block))
-    return found
-
-
 @pytest.fixture(scope="module")
 def training() -> list[dict[str, Any]]:
-    return _nlu_blocks(*sorted((ROOT / "data" / "nlu").glob("*.yml")))
+    return nlu_blocks(*TRAINING_FILES)
 
 
 @pytest.fixture(scope="module")
 def heldout() -> dict[str, list[str]]:
-    return _intents(_nlu_blocks(ROOT / "tests" / "nlu" / "heldout.yml"))
+    return intent_examples(nlu_blocks(HELDOUT_FILE))
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +46,8 @@ def domain() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "domain.yml").read_text())
 
 
-def test_enough_intents_with_varied_examples(training: list[dict[str, Any]]) -> None:
-    intents = _intents(training)
+def test_enough_intents_with_variedblock_examples(training: list[dict[str, Any]]) -> None:
+    intents = intent_examples(training)
     assert len(intents) >= 22
     for intent, examples in intents.items():
         assert len({_plain(e) for e in examples}) >= 25, intent
@@ -70,7 +56,7 @@ def test_enough_intents_with_varied_examples(training: list[dict[str, Any]]) -> 
 def test_heldout_covers_every_intent_and_never_repeats_training(
     training: list[dict[str, Any]], heldout: dict[str, list[str]]
 ) -> None:
-    intents = _intents(training)
+    intents = intent_examples(training)
     assert set(heldout) == set(intents)
     assert sum(len(v) for v in heldout.values()) >= 220
     seen = {_plain(e) for examples in intents.values() for e in examples}
@@ -91,7 +77,7 @@ def test_test_conversations_never_repeat_training_or_heldout_sentences(
     # its understanding; one that repeats a held-out sentence measures nothing new.
     texts = _story_texts()
     assert len(texts) >= 80
-    trained = {_plain(e) for examples in _intents(training).values() for e in examples}
+    trained = {_plain(e) for examples in intent_examples(training).values() for e in examples}
     held = {_plain(e) for examples in heldout.values() for e in examples}
     assert [text for text in texts if text in trained] == []
     assert [text for text in texts if text in held] == []
@@ -99,7 +85,7 @@ def test_test_conversations_never_repeat_training_or_heldout_sentences(
 
 def _lookup(training: list[dict[str, Any]], name: str) -> set[str]:
     blocks = [block for block in training if block.get("lookup") == name]
-    return {_plain(text) for block in blocks for text in _examples(block)}
+    return {_plain(text) for block in blocks for text in block_examples(block)}
 
 
 def test_lookup_tables_list_every_competency_and_country(training: list[dict[str, Any]]) -> None:
@@ -133,18 +119,18 @@ def test_the_tagger_finds_every_annotated_catalogue_name(training: list[dict[str
     # the catalogue ("the Quantum Computing competency"), which the answers handle.
     catalogue = live.current().catalogue
     missed = []
-    annotated = 0
+    spans_seen = 0
     for block in training:
-        for example in _examples(block) if "intent" in block else []:
-            text, spans = _annotated(example)
+        for example in block_examples(block) if "intent" in block else []:
+            text, spans = annotated(example)
             found = {(m.label, m.start, m.end) for m in extract_entities(text)}
             for label, start, end in spans:
-                annotated += 1
+                spans_seen += 1
                 name = text[start:end]
                 known = resolve_competency(name, catalogue) or resolve_course(name, catalogue)
                 if (label, start, end) not in found and (known or label in ("tier", "country")):
                     missed.append((text, label, name))
-    assert annotated >= 250
+    assert spans_seen >= 250
     assert missed == []
 
 
@@ -155,21 +141,10 @@ def test_the_tagger_knows_every_country_of_the_lookup_table(
     # classifier's lookup table say the same.
     for block in training:
         if block.get("lookup") == "country":
-            for phrase in _examples(block):
+            for phrase in block_examples(block):
                 assert [m.label for m in extract_entities(f"benefits in {phrase}?")] == [
                     "country"
                 ], phrase
-
-
-def _annotated(example: str) -> tuple[str, list[tuple[str, int, int]]]:
-    """Return an example's plain text and its annotated spans (label, start, end)."""
-    text, spans, last = "", [], 0
-    for match in ANNOTATION.finditer(example):
-        text += example[last : match.start()]
-        spans.append((match.group(2), len(text), len(text) + len(match.group(1))))
-        text += match.group(1)
-        last = match.end()
-    return text + example[last:], spans
 
 
 def test_annotations_use_only_contract_entities(training: list[dict[str, Any]]) -> None:
@@ -177,7 +152,7 @@ def test_annotations_use_only_contract_entities(training: list[dict[str, Any]]) 
         entity
         for block in training
         if "intent" in block
-        for example in _examples(block)
+        for example in block_examples(block)
         for _, entity in ANNOTATION.findall(example)
     }
     assert entities == {"competency", "course", "tier", "country"}
@@ -199,7 +174,7 @@ def test_domain_declares_every_contract_action_and_intent(
         "action_human_handoff",
     }
     assert contract <= set(domain["actions"])
-    assert set(domain["intents"]) == set(_intents(training))
+    assert set(domain["intents"]) == set(intent_examples(training))
     slots = {"competency", "course", "tier", "country", "goal", "last_doc_id", "last_doc_kind"}
     assert slots <= set(domain["slots"])
     assert domain["forms"]["recommend_form"]["required_slots"] == ["goal"]
